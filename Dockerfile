@@ -1,0 +1,59 @@
+# Two images from one file (docker compose builds both):
+#   runtime  the migrator: the code and what it needs to run `alembic upgrade`
+#   dev      the toolbox for make: + pytest, testcontainers, ruff, squawk,
+#            pg_dump/psql 17, the docker CLI; the working tree is mounted into it
+# No `# syntax=` line and no RUN --mount: builds with Docker 20.10's classic
+# builder as well as with BuildKit.
+
+# ---- uv resolves nothing at build time: it installs exactly what uv.lock pins.
+FROM python:3.13-slim AS deps
+RUN pip install --no-cache-dir uv==0.13.9
+ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_NO_CACHE=1
+WORKDIR /build
+# Only the lock files: this layer, the slow one, is rebuilt only when they change.
+COPY pyproject.toml uv.lock ./
+RUN uv sync --frozen --no-dev
+
+FROM deps AS dev-deps
+RUN uv sync --frozen
+
+# ---- what both images share: Python, the virtualenv on PATH, a non-root user.
+FROM python:3.13-slim AS base
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1
+RUN useradd --uid 1000 --create-home app
+WORKDIR /app
+
+FROM base AS dev
+# pg_dump/pg_restore/psql for snapshots (the server's major version or newer),
+# the docker CLI + compose for the end-to-end test, make for the Makefile tests,
+# graphviz for the ER diagram.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        postgresql-client-17 docker-cli docker-compose make graphviz \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=dev-deps /opt/venv /opt/venv
+# Runs as whatever user owns the working tree: give every user a writable home.
+ENV HOME=/tmp
+# The working tree is bind-mounted at /app; run as the host user (see compose).
+USER app
+ENTRYPOINT ["python", "-m", "migrator"]
+CMD ["--help"]
+
+# ---- last, so a plain `docker build .` gives the migrator.
+FROM base AS runtime
+COPY --from=deps /opt/venv /opt/venv
+COPY alembic.ini ./
+COPY alembic alembic
+COPY models models
+COPY migrator migrator
+# Byte-compiled now, so no start-up pays for compiling (the user can't write here).
+RUN python -m compileall -q alembic models migrator
+USER app
+ENTRYPOINT ["python", "-m", "migrator"]
+CMD ["upgrade", "head"]

@@ -1,0 +1,68 @@
+# Every target runs its one command inside a container: nothing to install but
+# Docker (Compose v2) and make. `make` alone lists them. Each target's plain
+# `docker compose` command is in the README, for those without make.
+
+.DEFAULT_GOAL := help
+SHELL := /bin/sh
+
+# Files the dev container writes (revisions, snapshots) belong to you, not root.
+export HOST_UID := $(shell id -u)
+export HOST_GID := $(shell id -g)
+
+COMPOSE := docker compose
+DEV := $(COMPOSE) run --rm dev
+
+# Argument checks, run before any container starts.
+fail = { echo 'error: $(1)' >&2; exit 2; }
+check_count = case "$($(1))" in ''|*[!0-9]*|0*) $(call fail,$(1)=$($(1)) is not a positive whole number: $(2));; esac
+check_one_of = [ -z "$($(1))" ] || [ -z "$($(2))" ] || $(call fail,give $(1)= or $(2)=$(comma) not both)
+comma := ,
+
+.PHONY: help up down reset logs psql build revision upgrade downgrade history current heads \
+        check merge stamp backup restore test
+
+help: ## list the targets (this text)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+up: ## start PostgreSQL and migrate it to head
+	$(COMPOSE) up --build --exit-code-from migrator migrator
+
+down: ## stop the containers (the data stays)
+	$(COMPOSE) down
+
+reset: ## delete the database volume: every row is gone (asks nothing)
+	@echo "reset: removing the containers and the database volume; run 'make up' for an empty, migrated database"
+	$(COMPOSE) down --volumes
+
+logs: ## follow the logs of the database and the migrator
+	$(COMPOSE) logs --follow db migrator
+
+psql: ## open psql in the database container
+	$(COMPOSE) exec db sh -c 'psql -U "$$POSTGRES_USER" -d "$$POSTGRES_DB"'
+
+build: ## build the migrator and dev images
+	$(COMPOSE) build migrator dev
+
+revision: ## write a revision from the model changes: make revision m="add phone" [empty=1]
+	@[ -n "$(m)" ] || $(call fail,a message is required: make revision m="add phone to address")
+	$(DEV) revision $(if $(empty),,--autogenerate) -m "$(m)"
+
+upgrade: ## apply the pending revisions: make upgrade [r=<rev>]
+	$(DEV) upgrade $(or $(r),head)
+
+downgrade: ## snapshot, then revert: make downgrade [n=1 | r=<rev>]
+	@$(call check_one_of,n,r)
+	@$(if $(n),$(call check_count,n,make downgrade n=2),:)
+	$(DEV) downgrade $(or $(r),-$(or $(n),1))
+
+history: ## list the revisions, marking the database's
+	$(DEV) history --indicate-current
+
+current: ## show the database's revision
+	$(DEV) current --verbose
+
+heads: ## show the newest revision(s)
+	$(DEV) heads --verbose
+
+test: build ## run the test suite (pytest + testcontainers)
+	$(COMPOSE) run --rm test

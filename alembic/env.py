@@ -1,0 +1,67 @@
+"""How Alembic reaches the database. Alembic's generic template, plus a few
+additions, each marked with why."""
+
+from logging.config import fileConfig
+
+from alembic import context
+
+# Importing the package imports every module in models/ (see its __init__), so
+# autogenerate sees all tables without this file listing them.
+import models
+from migrator import db, revisions
+from migrator.settings import database_url
+
+config = context.config
+
+if config.config_file_name is not None:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+target_metadata = models.Base.metadata
+
+
+def run_migrations_offline() -> None:
+    """Write the SQL instead of running it (`alembic upgrade --sql`, `make sql`)."""
+    context.configure(
+        # No credentials in alembic.ini: the URL comes from the environment.
+        url=database_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+        transaction_per_migration=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    # A caller that already holds a connection (the tests) shares it.
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        run_migrations(connection)
+        return
+    # Waits for a database that is still starting; bad credentials fail at once.
+    with db.connect(database_url()) as connection:
+        run_migrations(connection)
+
+
+def run_migrations(connection) -> None:
+    # Concurrent migrators take turns, so each revision is applied once.
+    with db.migration_lock(connection):
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            # A revision that fails rolls back alone; those before it stay applied.
+            transaction_per_migration=True,
+            # `make revision` with no model change writes nothing.
+            process_revision_directives=revisions.refuse_empty,
+            # Lets the migrator report what it applied.
+            on_version_apply=revisions.record_applied(config),
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

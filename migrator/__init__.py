@@ -1,0 +1,7 @@
+"""The migrator: Alembic with the safety the project promises (waiting for the
+database, one lock per database, clear one-line errors, snapshots before
+downgrades) and the workflow tools the Makefile calls."""
+
+
+class MigratorError(Exception):
+    """A failure with a one-line explanation for the user; no traceback."""

@@ -1,0 +1,149 @@
+"""python -m migrator COMMAND: Alembic's commands, with the project's safety.
+
+  upgrade [TARGET]     wait for the database, refuse multiple heads, apply (default: head)
+  downgrade TARGET     snapshot the database into backups/, then downgrade (-1, or a revision)
+  backup               snapshot the database into backups/
+  restore FILE         replace the database's schema and data with a snapshot
+  anything else        Alembic's own command line (revision, history, current, heads, ...)
+
+Errors come out as one line on stderr and a non-zero exit status.
+"""
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.config import CommandLine, Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy.exc import DBAPIError
+
+from migrator import MigratorError, db, snapshot
+from migrator.settings import database_url
+
+
+def config() -> Config:
+    return Config(os.environ.get("ALEMBIC_CONFIG", "alembic.ini"))
+
+
+def describe(script: ScriptDirectory, revisions) -> str:
+    return ", ".join(f"{rev} ({script.get_revision(rev).doc})" for rev in revisions)
+
+
+def upgrade(target: str = "head") -> None:
+    cfg = config()
+    script = ScriptDirectory.from_config(cfg)
+    heads = script.get_heads()
+    # Checked before connecting: with two heads, "head" means nothing.
+    if target == "head" and len(heads) > 1:
+        raise MigratorError(
+            f"multiple heads: {describe(script, heads)}; run `make merge` to join them"
+        )
+    command.upgrade(cfg, target)
+    applied = cfg.attributes.get("applied", [])
+    if applied:
+        print(f"applied {len(applied)} revision(s); database at {target}")
+    else:
+        print(f"already at {target}; nothing to apply")
+
+
+def current_heads() -> tuple[str, ...]:
+    with db.connect(database_url()) as connection:
+        return MigrationContext.configure(connection).get_current_heads()
+
+
+def label(heads: tuple[str, ...]) -> str:
+    return "+".join(heads) or "base"
+
+
+def backup(heads: tuple[str, ...] | None = None) -> None:
+    path = snapshot.take(database_url(), label(current_heads() if heads is None else heads))
+    shown = os.path.relpath(path)
+    print(f"snapshot saved: {shown}")
+    print(f"restore it with: make restore f={shown}")
+
+
+def downgrade(target: str) -> None:
+    cfg = config()
+    heads = current_heads()
+    # Alembic's own resolution of the target (private API, the one
+    # `alembic downgrade` uses): a bad target fails here, before the snapshot.
+    steps = ScriptDirectory.from_config(cfg)._downgrade_revs(target, heads)
+    if not steps:
+        print(f"already at {target}; nothing to revert")
+        return
+    backup(heads)
+    command.downgrade(cfg, target)
+    print(f"reverted {len(steps)} revision(s); database at {label(current_heads())}")
+
+
+def restore(path: str) -> None:
+    snapshot.restore(database_url(), Path(path))
+    print(f"restored {path}; database at {label(current_heads())}")
+
+
+def failing_revision(exc: BaseException) -> str:
+    """'revision X (message): ' when the error came from inside a revision file."""
+    found, tb = None, exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals
+        if "revision" in module and "down_revision" in module:
+            found = module
+        tb = tb.tb_next
+    if found is None:
+        return ""
+    title = (found.get("__doc__") or "").strip().splitlines()[:1]
+    return f"revision {found['revision']} ({''.join(title)}) failed, rolled back: "
+
+
+def parse(argv: list[str]):
+    parser = argparse.ArgumentParser(prog="migrator", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("upgrade").add_argument("target", nargs="?", default="head")
+    commands.add_parser("downgrade").add_argument("target")
+    commands.add_parser("backup")
+    commands.add_parser("restore").add_argument("path")
+    return parser.parse_args(argv)
+
+
+def run(argv: list[str]) -> None:
+    if argv[:1] not in (["upgrade"], ["downgrade"], ["backup"], ["restore"], ["-h"], ["--help"]):
+        # Alembic's own command; --raiseerr hands its errors to main() below.
+        CommandLine(prog="migrator").main(["--raiseerr", *argv])
+        return
+    args = parse(argv)
+    if args.command == "upgrade":
+        upgrade(args.target)
+    elif args.command == "downgrade":
+        downgrade(args.target)
+    elif args.command == "backup":
+        backup()
+    else:
+        restore(args.path)
+
+
+def main(argv: list[str]) -> int:
+    # `docker stop` (SIGTERM) stops a migration like Ctrl-C: the running
+    # statement is cancelled and its transaction rolled back.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        run(argv)
+    except (MigratorError, CommandError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except DBAPIError as exc:
+        print(f"error: {failing_revision(exc)}{db.reason(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted; the running revision was rolled back", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

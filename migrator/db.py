@@ -1,0 +1,117 @@
+"""Connecting to PostgreSQL and holding the migration lock."""
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg2.extensions
+import psycopg2.extras
+from sqlalchemy import Connection, create_engine, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
+from migrator import MigratorError
+from migrator.settings import seconds
+
+log = logging.getLogger("migrator")
+
+# libpq blocks signals until a statement ends; waiting in Python instead lets
+# Ctrl-C and SIGTERM cancel the running statement, so its transaction rolls
+# back at once rather than after the statement has run to its end.
+psycopg2.extensions.set_wait_callback(psycopg2.extras.wait_select)
+
+# Errors that waiting cannot fix (credentials, names, permissions): reported at
+# once instead of retried until DB_WAIT_TIMEOUT.
+_FINAL_ERRORS = (
+    "authentication failed",
+    "does not exist",
+    "no pg_hba.conf entry",
+    "permission denied",
+    "no password supplied",
+)
+
+# Any fixed number works: advisory locks are per database, and only our
+# migrators take this one.
+MIGRATION_LOCK_ID = 4_242_000_001
+
+
+def target(url: URL) -> str:
+    """What we try to reach, for messages: never the password."""
+    return f"{url.host}:{url.port or 5432} (database {url.database}, user {url.username})"
+
+
+def reason(exc: BaseException) -> str:
+    """The database's own words, on one line."""
+    words = str(getattr(exc, "orig", None) or exc).strip()
+    for prefix in ("FATAL:", "ERROR:"):
+        if prefix in words:
+            words = words[words.index(prefix) + len(prefix):]
+    return " ".join(words.split())
+
+
+@contextmanager
+def connect(url: URL) -> Iterator[Connection]:
+    """One connection for the whole run, waiting up to DB_WAIT_TIMEOUT seconds
+    for a database that is still starting."""
+    deadline = time.monotonic() + seconds("DB_WAIT_TIMEOUT", 60)
+    engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5})
+    next_report = time.monotonic() + 2
+    while True:
+        try:
+            connection = engine.connect()
+            break
+        except DBAPIError as exc:
+            why = reason(exc)
+            if any(words in why for words in _FINAL_ERRORS):
+                raise MigratorError(f"cannot connect to {target(url)}: {why}") from None
+            now = time.monotonic()
+            if now >= deadline:
+                raise MigratorError(
+                    f"database not reachable at {target(url)} within DB_WAIT_TIMEOUT: {why}"
+                ) from None
+            if now >= next_report:
+                log.info("waiting for the database at %s: %s", target(url), why)
+                next_report = now + 3
+            time.sleep(0.25)
+    try:
+        yield connection
+    finally:
+        connection.close()
+        engine.dispose()
+
+
+@contextmanager
+def migration_lock(connection: Connection) -> Iterator[None]:
+    """Hold the database's migration lock: concurrent migrators (replicas that
+    all migrate at start, `--scale migrator=3`) run one after the other, so each
+    revision is applied once. A session lock: a crashed migrator's connection
+    closes and releases it."""
+    timeout = seconds("MIGRATION_LOCK_TIMEOUT", 300)
+    deadline = time.monotonic() + timeout
+    lock = text("SELECT pg_try_advisory_lock(:id)").bindparams(id=MIGRATION_LOCK_ID)
+    waiting = False
+    while not connection.scalar(lock):
+        if time.monotonic() >= deadline:
+            raise MigratorError(
+                f"another migrator held the migration lock for more than {timeout:g} s "
+                "(MIGRATION_LOCK_TIMEOUT); nothing was changed"
+            )
+        if not waiting:
+            log.info("waiting for another migrator to finish (up to %g s)...", timeout)
+            waiting = True
+        time.sleep(0.2)
+    # The lock outlives this commit; Alembic must start its own transactions.
+    connection.commit()
+    try:
+        yield
+    finally:
+        try:
+            connection.rollback()
+            connection.execute(
+                text("SELECT pg_advisory_unlock(:id)").bindparams(id=MIGRATION_LOCK_ID)
+            )
+            connection.commit()
+        except DBAPIError:
+            pass  # a broken connection: closing it releases the lock

@@ -1,0 +1,16 @@
+"""The models package: importing it registers every model on ``Base.metadata``.
+
+Every module in this folder is imported here, so a new model module is seen by
+Alembic's autogenerate without editing ``alembic/env.py``: a forgotten import
+there would make autogenerate propose dropping that module's tables.
+"""
+
+from importlib import import_module
+from pkgutil import iter_modules
+
+from models.base import Base
+
+for _module in iter_modules(__path__):
+    import_module(f"{__name__}.{_module.name}")
+
+__all__ = ["Base"]
