@@ -64,5 +64,22 @@ current: ## show the database's revision
 heads: ## show the newest revision(s)
 	$(DEV) heads --verbose
 
+check: ## fail when the models and the migrations differ
+	$(DEV) check
+
+merge: ## join two heads into one revision: make merge [m="merge heads"]
+	$(DEV) merge heads -m "$(or $(m),merge heads)"
+
+stamp: ## record a revision as applied without running it: make stamp r=<rev>
+	@[ -n "$(r)" ] || $(call fail,a revision is required: make stamp r=1a2b3c4d5e6f)
+	$(DEV) stamp $(r)
+
+backup: ## snapshot the database into backups/
+	$(DEV) backup
+
+restore: ## replace the database with a snapshot: make restore f=backups/<file>.dump
+	@[ -n "$(f)" ] || $(call fail,a snapshot is required: make restore f=backups/<file>.dump)
+	$(DEV) restore $(f)
+
 test: build ## run the test suite (pytest + testcontainers)
 	$(COMPOSE) run --rm test

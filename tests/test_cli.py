@@ -1,0 +1,39 @@
+"""The migrator's command line as the containers run it: what it prints, and
+that bad input gives one readable line and a non-zero exit."""
+
+import pytest
+
+from tests.conftest import run_migrator
+
+
+def assert_one_line_error(result, *words: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    for word in words:
+        assert word in errors[0]
+
+
+def test_upgrade_reports_what_it_applied_then_that_it_is_at_head(database_url):
+    first = run_migrator("upgrade", url=database_url)
+    assert first.returncode == 0, first.stderr
+    assert "Running upgrade  -> 1a2b3c4d5e6f, create address and family" in first.stderr
+    assert "applied 2 revision(s); database at head" in first.stdout
+
+    second = run_migrator("upgrade", url=database_url)
+    assert second.returncode == 0, second.stderr
+    assert "already at head" in second.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("downgrade", "-3"), ("Relative revision -3",)),
+        (("downgrade", "zzzz"), ("zzzz",)),
+        (("upgrade", "zzzz"), ("zzzz",)),
+    ],
+    ids=["downgrade past base", "downgrade to unknown revision", "upgrade to unknown revision"],
+)
+def test_bad_targets_give_alembics_error_on_one_line(migrated_url, args, words):
+    assert_one_line_error(run_migrator(*args, url=migrated_url), *words)

@@ -1,0 +1,55 @@
+"""End to end: `make up` with the real docker-compose.yml, under a project name
+of its own so it never touches the developer's database."""
+
+import os
+import subprocess
+import uuid
+
+import pytest
+
+from migrator.settings import PROJECT_ROOT
+
+
+def run(*args: str, environ: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        args, cwd=PROJECT_ROOT, env=environ, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture
+def project():
+    environ = {
+        **os.environ,
+        "COMPOSE_PROJECT_NAME": f"e2e{uuid.uuid4().hex[:10]}",
+        # Any free host port: the developer's database may hold 5432.
+        "POSTGRES_PORT": "0",
+    }
+    yield environ
+    run("docker", "compose", "down", "--volumes", "--remove-orphans", environ=environ)
+
+
+def test_make_up_migrates_a_fresh_database_then_is_a_no_op(project):
+    first = run("make", "up", environ=project)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "applied 2 revision(s); database at head" in first.stdout
+
+    columns = run(
+        "docker", "compose", "exec", "-T", "db", "sh", "-c",
+        'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -Atc "'
+        "SELECT table_name || '.' || column_name FROM information_schema.columns "
+        "WHERE table_schema = 'public' ORDER BY 1\"",
+        environ=project,
+    )
+    assert columns.stdout.split() == [
+        "address.id",
+        "address.permanent_addr",
+        "address.temporary_addr",
+        "alembic_version.version_num",
+        "family.id",
+        "family.permanent_addr",
+        "family.temporary_addr",
+    ], columns.stderr
+
+    second = run("make", "up", environ=project)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "already at head" in second.stdout
