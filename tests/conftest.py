@@ -2,8 +2,10 @@
 and a fresh database in it for every test."""
 
 import os
+import shutil
 import subprocess
 import sys
+import textwrap
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,6 +102,44 @@ def schema(connection: Connection):
         return read_schema(connection)
 
     return read
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A throwaway copy of alembic.ini, alembic/ and models/ for tests that add
+    or edit revisions or models: run the migrator in it with run_migrator(cwd=project)."""
+    shutil.copy(PROJECT_ROOT / "alembic.ini", tmp_path)
+    for folder in ("alembic", "models"):
+        shutil.copytree(
+            PROJECT_ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    return tmp_path
+
+
+def add_revision(project: Path, revision: str, down_revision: str, upgrade: str) -> Path:
+    """Write a hand-made revision into a project copy; ``upgrade`` is the body of
+    its upgrade() (downgrade() does nothing)."""
+    path = project / "alembic" / "versions" / f"2099_01_01_0000-{revision}_test.py"
+    path.write_text(
+        f'''"""test revision {revision}"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{revision}"
+down_revision = "{down_revision}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+{textwrap.indent(textwrap.dedent(upgrade).strip(), "    ")}
+
+
+def downgrade():
+    pass
+'''
+    )
+    return path
 
 
 def run_migrator(
