@@ -137,8 +137,11 @@ def main(argv: list[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except DBAPIError as exc:
-        print(f"error: {failing_revision(exc)}{db.reason(exc)}", file=sys.stderr)
-        return 1
+        # Ctrl-C and SIGTERM reach us as the statement they cancelled.
+        interrupted = "canceling statement due to user request" in str(exc)
+        prefix = "interrupted; " if interrupted else ""
+        print(f"error: {prefix}{failing_revision(exc)}{db.reason(exc)}", file=sys.stderr)
+        return 130 if interrupted else 1
     except KeyboardInterrupt:
         print("error: interrupted; the running revision was rolled back", file=sys.stderr)
         return 130

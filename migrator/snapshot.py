@@ -60,7 +60,10 @@ def restore(url: URL, path: Path) -> None:
         raise MigratorError(f"snapshot {path} is not readable")
     # Reads the archive's table of contents: a file that is not a pg_dump
     # archive fails here, before the database is touched.
-    _run(["pg_restore", "--list", str(path)], url)
+    try:
+        _run(["pg_restore", "--list", str(path)], url)
+    except MigratorError as exc:
+        raise MigratorError(f"snapshot {path} is not a readable pg_dump archive ({exc})") from None
     try:
         script = subprocess.run(
             ["pg_restore", "--no-owner", "--file=-", str(path)], capture_output=True, check=True

@@ -1,0 +1,267 @@
+"""Issue 3's promises, each with its fault injected on a real PostgreSQL:
+concurrent migrators, a revision failing half-way, SIGTERM mid-migration,
+snapshots before downgrades, a database that is down or refuses us, two heads."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from migrator.db import MIGRATION_LOCK_ID
+from migrator.settings import PROJECT_ROOT
+from tests.conftest import add_revision, run_migrator
+
+HEAD = "7e8f9a0b1c2d"
+
+
+def assert_one_line_error(result, *words: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    for word in words:
+        assert word in errors[0], errors[0]
+
+
+def query(url, sql: str):
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text(sql)).all()
+    engine.dispose()
+    return rows
+
+
+def columns(url, table: str) -> list[str]:
+    return [
+        name
+        for (name,) in query(
+            url,
+            "SELECT column_name FROM information_schema.columns "
+            f"WHERE table_name = '{table}' ORDER BY ordinal_position",
+        )
+    ]
+
+
+def version(url) -> list[str]:
+    return [v for (v,) in query(url, "SELECT version_num FROM alembic_version")]
+
+
+def migrator_process(*args: str, url, cwd=PROJECT_ROOT, **env_vars) -> subprocess.Popen:
+    environ = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "DATABASE_URL": url.render_as_string(False),
+        **env_vars,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "migrator", *args],
+        cwd=cwd, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def wait_for(condition, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.1)
+
+
+# ---- concurrency
+
+
+def test_concurrent_migrators_apply_each_revision_once(project, database_url):
+    # A slow third revision keeps the lock held while the others arrive.
+    add_revision(project, "5105105105aa", HEAD, 'op.execute("SELECT pg_sleep(2)")')
+    processes = [migrator_process("upgrade", url=database_url, cwd=project) for _ in range(4)]
+    outputs = [process.communicate(timeout=120) for process in processes]
+
+    assert [p.returncode for p in processes] == [0, 0, 0, 0], outputs
+    logs = "".join(err for _, err in outputs)
+    for revision in ("1a2b3c4d5e6f", HEAD, "5105105105aa"):
+        assert logs.count(f"-> {revision},") == 1, logs
+    assert "waiting for another migrator" in logs
+    assert version(database_url) == ["5105105105aa"]
+
+
+def test_a_migrator_gives_up_after_migration_lock_timeout(database_url):
+    engine = create_engine(database_url)
+    with engine.connect() as holder:
+        holder.execute(text(f"SELECT pg_advisory_lock({MIGRATION_LOCK_ID})"))
+        result = run_migrator("upgrade", url=database_url, MIGRATION_LOCK_TIMEOUT="1")
+    engine.dispose()
+
+    assert_one_line_error(result, "another migrator held the migration lock", "1 s")
+    assert query(database_url, "SELECT to_regclass('alembic_version')") == [(None,)]
+
+
+# ---- failure is atomic
+
+
+def test_a_revision_failing_half_way_rolls_back_alone(project, database_url):
+    add_revision(
+        project,
+        "badbadbad001",
+        HEAD,
+        """
+        op.add_column("address", sa.Column("phone", sa.String(20)))
+        op.execute("SELECT 1 / 0")
+        """,
+    )
+
+    result = run_migrator("upgrade", url=database_url, cwd=project)
+
+    assert_one_line_error(result, "revision badbadbad001", "division by zero")
+    # The two revisions before it stay applied; none of its own work remains.
+    assert version(database_url) == [HEAD]
+    assert columns(database_url, "address") == ["id", "permanent_addr", "temporary_addr"]
+
+
+def test_sigterm_rolls_back_releases_the_lock_and_a_later_run_finishes(project, database_url):
+    slow = add_revision(
+        project,
+        "51ee951ee900",
+        HEAD,
+        """
+        op.add_column("address", sa.Column("phone", sa.String(20)))
+        op.execute("SELECT pg_sleep(60)")
+        """,
+    )
+    process = migrator_process("upgrade", url=database_url, cwd=project)
+    wait_for(
+        lambda: query(
+            database_url, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'"
+        )
+        == [(1,)],
+        "the slow revision to start",
+    )
+
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=20)
+
+    assert process.returncode != 0
+    assert "interrupted" in stderr and "Traceback" not in stderr, stderr
+    assert version(database_url) == [HEAD]
+    assert "phone" not in columns(database_url, "address")
+    assert query(database_url, f"SELECT pg_try_advisory_lock({MIGRATION_LOCK_ID})") == [(True,)]
+
+    slow.write_text(slow.read_text().replace("pg_sleep(60)", "pg_sleep(0)"))
+    assert run_migrator("upgrade", url=database_url, cwd=project).returncode == 0
+    assert version(database_url) == ["51ee951ee900"]
+    assert "phone" in columns(database_url, "address")
+
+
+# ---- nothing lost on downgrade
+
+
+def test_downgrade_snapshots_first_and_restore_brings_every_row_back(migrated_url, tmp_path):
+    rows = [(1, "1 Elm St", "2 Oak Ave"), (2, "3 Pine Rd", "4 Birch Ln")]
+    engine = create_engine(migrated_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO address VALUES (:i, :p, :t)"),
+            [dict(zip("ipt", row, strict=True)) for row in rows],
+        )
+    engine.dispose()
+
+    down = run_migrator("downgrade", "-1", url=migrated_url, BACKUP_DIR=str(tmp_path))
+    assert down.returncode == 0, down.stderr
+    (snapshot,) = tmp_path.glob(f"*-at-{HEAD}.dump")
+    assert f"snapshot saved: {os.path.relpath(snapshot, PROJECT_ROOT)}" in down.stdout
+    assert "make restore f=" in down.stdout
+    assert "temporary_addr" not in columns(migrated_url, "address")
+
+    restored = run_migrator("restore", str(snapshot), url=migrated_url)
+    assert restored.returncode == 0, restored.stderr
+    assert query(migrated_url, "SELECT * FROM address ORDER BY id") == rows
+    assert version(migrated_url) == [HEAD]
+
+
+@pytest.mark.parametrize("damage", ["missing", "not a dump"])
+def test_restore_refuses_a_missing_or_corrupt_snapshot_and_touches_nothing(
+    migrated_url, tmp_path, damage
+):
+    snapshot = tmp_path / "broken.dump"
+    if damage == "not a dump":
+        snapshot.write_bytes(b"PGDMP but not really" * 100)
+
+    result = run_migrator("restore", str(snapshot), url=migrated_url)
+
+    assert_one_line_error(result, str(snapshot))
+    assert version(migrated_url) == [HEAD]
+    assert "temporary_addr" in columns(migrated_url, "address")
+
+
+def test_backup_takes_a_snapshot_on_demand(migrated_url, tmp_path):
+    result = run_migrator("backup", url=migrated_url, BACKUP_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    (snapshot,) = tmp_path.glob(f"*-at-{HEAD}.dump")
+    assert subprocess.run(["pg_restore", "--list", str(snapshot)], capture_output=True).returncode == 0
+
+
+# ---- the database is down, slow, or wrong
+
+
+def test_an_unreachable_database_fails_after_db_wait_timeout_naming_what_it_tried(database_url):
+    down = database_url.set(host="127.0.0.1", port=1, password="s3cret-pw")
+
+    result = run_migrator("upgrade", url=down, DB_WAIT_TIMEOUT="4")
+
+    assert_one_line_error(
+        result,
+        "database not reachable at 127.0.0.1:1",
+        f"database {down.database}",
+        f"user {down.username}",
+        "DB_WAIT_TIMEOUT",
+    )
+    assert "waiting for the database at 127.0.0.1:1" in result.stderr
+    assert "s3cret-pw" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"password": "wrong-password"}, "password authentication failed"),
+        ({"database": "no_such_database"}, 'database "no_such_database" does not exist'),
+        ({"username": "nobody", "password": "wrong-password"}, "authentication failed"),
+    ],
+    ids=["wrong password", "unknown database", "unknown role"],
+)
+def test_credentials_and_names_fail_at_once_without_retrying(database_url, change, words):
+    # A retry loop would run into the subprocess's timeout, not into the answer.
+    result = run_migrator("upgrade", url=database_url.set(**change), DB_WAIT_TIMEOUT="600")
+
+    assert_one_line_error(result, "cannot connect to", words)
+    assert "wrong-password" not in result.stdout + result.stderr
+
+
+def test_the_password_can_come_from_a_docker_secret_file(database_url, tmp_path):
+    secret = tmp_path / "password"
+    secret.write_text(database_url.password + "\n")
+    result = run_migrator(
+        "upgrade",
+        POSTGRES_HOST=database_url.host,
+        POSTGRES_PORT=str(database_url.port),
+        POSTGRES_USER=database_url.username,
+        POSTGRES_DB=database_url.database,
+        POSTGRES_PASSWORD="not-this-one",
+        POSTGRES_PASSWORD_FILE=str(secret),
+    )
+    assert result.returncode == 0, result.stderr
+    assert version(database_url) == [HEAD]
+
+
+# ---- multiple heads
+
+
+def test_two_heads_fail_before_touching_the_database(project, database_url):
+    add_revision(project, "aaaa00000001", HEAD, "pass")
+    add_revision(project, "bbbb00000002", HEAD, "pass")
+
+    result = run_migrator("upgrade", url=database_url, cwd=project)
+
+    assert_one_line_error(result, "multiple heads", "aaaa00000001", "bbbb00000002", "make merge")
+    assert query(database_url, "SELECT to_regclass('alembic_version')") == [(None,)]
