@@ -13,6 +13,7 @@ import argparse
 import os
 import signal
 import sys
+import traceback
 from pathlib import Path
 
 from alembic import command
@@ -23,7 +24,7 @@ from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError
 
 from migrator import MigratorError, db, snapshot
-from migrator.settings import database_url
+from migrator.settings import database_url, hide_password
 
 
 def config() -> Config:
@@ -142,6 +143,9 @@ def main(argv: list[str]) -> int:
         prefix = "interrupted; " if interrupted else ""
         print(f"error: {prefix}{failing_revision(exc)}{db.reason(exc)}", file=sys.stderr)
         return 130 if interrupted else 1
+    except Exception:  # unforeseen: keep the traceback for a bug report, never the password
+        print(hide_password(traceback.format_exc()), file=sys.stderr, end="")
+        return 1
     except KeyboardInterrupt:
         print("error: interrupted; the running revision was rolled back", file=sys.stderr)
         return 130

@@ -74,3 +74,13 @@ def database_url() -> URL:
 def masked(url: URL) -> str:
     """The URL as it may appear in logs and errors: never with its password."""
     return url.render_as_string(hide_password=True)
+
+
+def hide_password(words: str) -> str:
+    """``words`` with the database password masked wherever it stands (a
+    traceback may quote a URL or a connection string)."""
+    try:
+        password = database_url().password
+    except (MigratorError, ValueError):
+        return words
+    return words.replace(password, "***") if password else words

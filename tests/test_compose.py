@@ -1,10 +1,12 @@
 """End to end: `make up` with the real docker-compose.yml, under a project name
 of its own so it never touches the developer's database."""
 
+import json
 import os
 import subprocess
 import uuid
 
+import docker
 import pytest
 
 from migrator.settings import PROJECT_ROOT
@@ -29,6 +31,7 @@ def project():
 
 
 def test_make_up_migrates_a_fresh_database_then_is_a_no_op(project):
+    """And once the database is stopped, the migrator says so in one line."""
     first = run("make", "up", environ=project)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "applied 2 revision(s); database at head" in first.stdout
@@ -53,3 +56,32 @@ def test_make_up_migrates_a_fresh_database_then_is_a_no_op(project):
     second = run("make", "up", environ=project)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "already at head" in second.stdout
+
+    run("docker", "compose", "stop", "db", environ=project)
+    stopped = run(
+        "docker", "compose", "run", "--rm", "--no-deps", "-e", "DB_WAIT_TIMEOUT=2", "migrator",
+        environ=project,
+    )
+    assert stopped.returncode == 1
+    errors = [line for line in stopped.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, stopped.stderr
+    assert errors[0].startswith(
+        "error: database not reachable at db:5432 (database app, user app) within DB_WAIT_TIMEOUT"
+    )
+
+
+def test_safe_defaults_port_on_loopback_non_root_image_no_credentials_baked_in(project):
+    config = json.loads(run("docker", "compose", "config", "--format", "json", environ=project).stdout)
+    assert [p["host_ip"] for p in config["services"]["db"]["ports"]] == ["127.0.0.1"]
+
+    try:
+        image = docker.from_env().images.get("migrations/migrator")
+    except docker.errors.ImageNotFound:
+        pytest.fail("no migrations/migrator image: run `make build` first")
+    assert image.attrs["Config"]["User"] == "app"
+    baked = " ".join(image.attrs["Config"]["Env"]) + " ".join(
+        layer["CreatedBy"] for layer in image.history()
+    )
+    for secret in ("PASSWORD", "DATABASE_URL", "postgresql://", "psycopg2://"):
+        assert secret not in baked
+    assert "://" not in (PROJECT_ROOT / "alembic.ini").read_text()
