@@ -120,7 +120,10 @@ def test_a_revision_failing_half_way_rolls_back_alone(project, database_url):
     assert columns(database_url, "address") == ["id", "permanent_addr", "temporary_addr"]
 
 
-def test_sigterm_rolls_back_releases_the_lock_and_a_later_run_finishes(project, database_url):
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["docker stop", "Ctrl-C"])
+def test_a_stop_signal_rolls_back_releases_the_lock_and_a_later_run_finishes(
+    project, database_url, stop
+):
     slow = add_revision(
         project,
         "51ee951ee900",
@@ -139,7 +142,7 @@ def test_sigterm_rolls_back_releases_the_lock_and_a_later_run_finishes(project, 
         "the slow revision to start",
     )
 
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(stop)
     _, stderr = process.communicate(timeout=20)
 
     assert process.returncode != 0
