@@ -2,7 +2,7 @@
 
 Revision ID: 1a2b3c4d5e6f
 Revises:
-Create Date: 2026-11-24 09:00:00+00:00
+Create Date: 2026-11-20 09:00:00+00:00
 
 """
 

@@ -2,7 +2,7 @@
 
 Revision ID: 7e8f9a0b1c2d
 Revises: 1a2b3c4d5e6f
-Create Date: 2026-11-24 09:05:00+00:00
+Create Date: 2026-11-20 09:05:00+00:00
 
 """
 
