@@ -16,10 +16,11 @@ DEV := $(COMPOSE) run --rm dev
 fail = { echo 'error: $(1)' >&2; exit 2; }
 check_count = case "$($(1))" in ''|*[!0-9]*|0*) $(call fail,$(1)=$($(1)) is not a positive whole number: $(2));; esac
 check_one_of = [ -z "$($(1))" ] || [ -z "$($(2))" ] || $(call fail,give $(1)= or $(2)=$(comma) not both)
+check_range = case "$(r)" in ''|?*:?*) ;; *) $(call fail,r=$(r) is not a range: give r=<from>:<to>$(comma) e.g. r=base:head);; esac
 comma := ,
 
 .PHONY: help up down reset logs psql build revision upgrade downgrade history current heads \
-        check merge stamp backup restore test
+        check merge stamp backup restore test sql lint schema erd
 
 help: ## list the targets (this text)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,10 +46,10 @@ build: ## build the migrator and dev images
 
 revision: ## write a revision from the model changes: make revision m="add phone" [empty=1]
 	@[ -n "$(m)" ] || $(call fail,a message is required: make revision m="add phone to address")
-	$(DEV) revision $(if $(empty),,--autogenerate) -m "$(m)"
+	$(DEV) revision $(if $(empty),,--autogenerate) -m "$(m)" && $(DEV) schema && $(DEV) erd
 
 upgrade: ## apply the pending revisions: make upgrade [r=<rev>]
-	$(DEV) upgrade $(or $(r),head)
+	$(DEV) upgrade $(or $(r),head) && $(DEV) schema
 
 downgrade: ## snapshot, then revert: make downgrade [n=1 | r=<rev>]
 	@$(call check_one_of,n,r)
@@ -73,6 +74,20 @@ merge: ## join two heads into one revision: make merge [m="merge heads"]
 stamp: ## record a revision as applied without running it: make stamp r=<rev>
 	@[ -n "$(r)" ] || $(call fail,a revision is required: make stamp r=1a2b3c4d5e6f)
 	$(DEV) stamp $(r)
+
+sql: ## print the SQL make upgrade would run, running nothing: make sql [r=<from>:<to>]
+	@$(check_range)
+	$(DEV) sql $(r)
+
+lint: ## lint each revision's SQL with squawk: make lint [r=<from>:<to>]
+	@$(check_range)
+	$(DEV) lint $(r)
+
+schema: ## rebuild schema.sql, the schema at head, from the migrations
+	$(DEV) schema
+
+erd: ## redraw the ER diagram of the models (README.md and erd.svg)
+	$(DEV) erd
 
 backup: ## snapshot the database into backups/
 	$(DEV) backup

@@ -1,0 +1,145 @@
+"""`make sql` and `make lint`: the SQL an upgrade would run, shown without
+running it, and squawk's verdict on each revision's SQL."""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, text
+
+from migrator import MigratorError, review
+from migrator.settings import PROJECT_ROOT
+from tests.conftest import add_revision, run_migrator
+from tests.test_cli import assert_one_line_error
+
+FIRST, HEAD = "1a2b3c4d5e6f", "7e8f9a0b1c2d"
+NOWHERE = "postgresql+psycopg2://nobody:x@127.0.0.1:9/nothing"
+
+
+def version(url) -> list[str]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        found = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+        versions = list(found)
+    engine.dispose()
+    return versions
+
+
+def test_sql_prints_what_the_database_lacks_and_runs_nothing(alembic_config, database_url):
+    command.upgrade(alembic_config, FIRST)
+
+    result = run_migrator("sql", url=database_url)
+
+    assert result.returncode == 0, result.stderr
+    assert "ALTER TABLE address ADD COLUMN temporary_addr VARCHAR(100);" in result.stdout
+    assert f"UPDATE alembic_version SET version_num='{HEAD}'" in result.stdout
+    assert "CREATE TABLE address" not in result.stdout
+    assert version(database_url) == [FIRST]
+
+
+def test_sql_at_head_says_there_is_nothing_to_run(migrated_url, capsys):
+    review.sql(Config(PROJECT_ROOT / "alembic.ini"), None, lambda: tuple(version(migrated_url)))
+    assert capsys.readouterr().out == "-- nothing to run: the database is at head\n"
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """Alembic's offline mode never connects: a URL where nothing listens proves it."""
+    monkeypatch.setenv("DATABASE_URL", NOWHERE)
+
+
+def test_sql_of_a_range_needs_no_database(offline, capsys):
+    review.sql(Config(PROJECT_ROOT / "alembic.ini"), f"base:{FIRST}", None)
+    out = capsys.readouterr().out
+    assert "CREATE TABLE address (" in out
+    assert "CREATE TABLE family (" in out
+    assert "ALTER TABLE" not in out
+
+
+def test_sql_refuses_a_target_that_is_not_a_range(offline):
+    with pytest.raises(MigratorError, match="'head' is not a range: give <from>:<to>"):
+        review.sql(Config(PROJECT_ROOT / "alembic.ini"), "head", None)
+
+
+@pytest.fixture
+def linted(project: Path, offline, monkeypatch) -> Config:
+    """A project copy with the project's squawk configuration, as the current folder."""
+    shutil.copy(PROJECT_ROOT / ".squawk.toml", project)
+    monkeypatch.chdir(project)
+    return Config(project / "alembic.ini")
+
+
+def findings(output: str) -> dict[str, set[str]]:
+    """{file name: rules} from squawk's one-line-per-finding output."""
+    found: dict[str, set[str]] = {}
+    for path, rule in re.findall(r"^(\S+):\d+:\d+: warning: (\S+) ", output, re.MULTILINE):
+        found.setdefault(Path(path).name, set()).add(rule)
+    return found
+
+
+def test_the_starting_revisions_pass_lint(linted, capfd):
+    review.lint(linted)
+    assert capfd.readouterr().out.splitlines() == ["lint: 2 revision(s), no unsafe operation found"]
+
+
+NOT_NULL = 'op.add_column("address", sa.Column("country", sa.String(2), nullable=False))'
+
+
+def test_a_not_null_column_without_default_is_flagged_with_rule_and_file(project):
+    shutil.copy(PROJECT_ROOT / ".squawk.toml", project)
+    path = add_revision(project, "c0ffee000001", HEAD, NOT_NULL)
+
+    result = run_migrator("lint", url=NOWHERE, cwd=project)
+
+    assert findings(result.stdout) == {path.name: {"adding-required-field"}}
+    assert_one_line_error(result, "1 of 3 revision(s) fail squawk", path.name)
+
+
+UNSAFE = {
+    "require-concurrent-index-creation": 'op.create_index("ix_a", "address", ["permanent_addr"])',
+    "ban-drop-column": 'op.drop_column("address", "temporary_addr")',
+    "changing-column-type": 'op.alter_column("family", "permanent_addr", type_=sa.String(200))',
+    "ban-drop-table": 'op.drop_table("family")',
+}
+
+
+def test_each_unsafe_operation_is_flagged_in_its_own_revision(linted, project, capfd):
+    expected, down = {}, HEAD
+    for number, (rule, operation) in enumerate(UNSAFE.items(), start=1):
+        revision = f"c0ffee00000{number}"
+        expected[add_revision(project, revision, down, operation).name] = rule
+        down = revision
+
+    with pytest.raises(MigratorError, match=f"{len(UNSAFE)} of {len(UNSAFE)} revision"):
+        review.lint(linted, f"{HEAD}:heads")
+
+    flagged = findings(capfd.readouterr().out)
+    assert set(flagged) == set(expected)
+    for name, rule in expected.items():
+        assert rule in flagged[name]
+
+
+def test_a_reviewed_exception_recorded_in_the_revision_lets_it_pass(linted, project, capfd):
+    path = add_revision(project, "c0ffee000001", HEAD, NOT_NULL)
+    reason = "address is empty in every environment (checked in #12)"
+    exception = f"squawk_ignore = {{'adding-required-field': {reason!r}}}"
+    path.write_text(f"{path.read_text()}\n{exception}\n")
+
+    review.lint(linted)
+
+    out = capfd.readouterr().out
+    assert f"{path.relative_to(project)}: adding-required-field ignored, reviewed: {reason}" in out
+    assert "lint: 3 revision(s), no unsafe operation found" in out
+
+
+def test_an_exception_for_an_unknown_rule_is_flagged(linted, project, capfd):
+    path = add_revision(project, "c0ffee000001", HEAD, UNSAFE["ban-drop-column"])
+    path.write_text(path.read_text() + "\nsquawk_ignore = {'ban-drop-colum': 'typo'}\n")
+
+    with pytest.raises(MigratorError, match="1 of 3 revision"):
+        review.lint(linted)
+
+    assert findings(capfd.readouterr().out) == {path.name: {"ban-drop-column", "unused-ignore"}}
