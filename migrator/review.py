@@ -54,7 +54,11 @@ def sql(cfg: Config, revisions: str | None, current_heads) -> None:
         if revisions is None:
             print("-- nothing to run: the database is at head")
             return
-    print(f"-- upgrade {revisions}: the SQL Alembic would run (offline mode; nothing was run)")
+    # On stderr, so the SQL's line numbers are those `make lint` reports.
+    print(
+        f"-- upgrade {revisions}: the SQL Alembic would run (offline mode; nothing runs)",
+        file=sys.stderr,
+    )
     print(offline_sql(cfg, revisions), end="")
 
 
@@ -125,11 +129,12 @@ def lint(cfg: Config, revisions: str = "base:heads") -> None:
             text=True,
         )
         if done.returncode != 0:
-            failed.append(path)
+            # squawk's line numbers count in exactly what this prints.
+            start = found.down_revision if isinstance(found.down_revision, str) else "base"
+            failed.append(f"{path} (its SQL: make sql r={start}:{revision})")
     if failed:
         raise MigratorError(
-            f"{len(failed)} of {len(pieces)} revision(s) fail squawk: {', '.join(failed)} "
-            "(line numbers are in its SQL: make sql r=<from>:<to>; make it safe, or record "
-            "a reviewed exception: README, Reviewing migrations)"
+            f"{len(failed)} of {len(pieces)} revision(s) fail squawk: {', '.join(failed)}; "
+            "make each safe, or record a reviewed exception (README: Reviewing migrations)"
         )
     print(f"lint: {len(pieces)} revision(s), no unsafe operation found")
