@@ -1,14 +1,16 @@
 """How Alembic reaches the database. Alembic's generic template, plus a few
 additions, each marked with why."""
 
+from contextlib import nullcontext
 from logging.config import fileConfig
 
 from alembic import context
+from sqlalchemy import Connection
 
 # Importing the package imports every module in models/ (see its __init__), so
 # autogenerate sees all tables without this file listing them.
 import models
-from migrator import db, revisions
+from migrator import checksums, db, revisions
 from migrator.settings import database_url
 
 config = context.config
@@ -34,10 +36,16 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    # A caller that already holds a connection (the tests) shares it.
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        run_migrations(connection)
+    # A caller that already holds a connection (the tests) shares it;
+    # pytest-alembic hands over an engine, or a wrapper whose connect() gives
+    # back a connection it holds.
+    shared = config.attributes.get("connection")
+    if isinstance(shared, Connection):
+        run_migrations(shared)
+        return
+    if shared is not None:
+        with shared.connect() as connection:
+            run_migrations(connection)
         return
     # Waits for a database that is still starting; bad credentials fail at once.
     with db.connect(database_url()) as connection:
@@ -45,8 +53,14 @@ def run_migrations_online() -> None:
 
 
 def run_migrations(connection) -> None:
-    # Concurrent migrators take turns, so each revision is applied once.
-    with db.migration_lock(connection):
+    # Concurrent migrators take turns, so each revision is applied once. A
+    # caller already in a transaction keeps it (pytest-alembic rolls its checks
+    # back): Alembic runs inside it, without the lock, whose commit would end it.
+    lock = nullcontext() if connection.in_transaction() else db.migration_lock(connection)
+    with lock:
+        # `upgrade` refuses to run over a revision edited since it was applied.
+        if config.attributes.get("validate_checksums"):
+            checksums.validate(connection, context.script)
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -54,7 +68,9 @@ def run_migrations(connection) -> None:
             transaction_per_migration=True,
             # `make revision` with no model change writes nothing.
             process_revision_directives=revisions.refuse_empty,
-            # Lets the migrator report what it applied.
+            # The checksum table is the migrator's, not the models'.
+            include_name=revisions.include_name,
+            # Lets the migrator report what it applied, and records checksums.
             on_version_apply=revisions.record_applied(config),
         )
         with context.begin_transaction():

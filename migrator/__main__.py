@@ -2,12 +2,10 @@
 
   upgrade [TARGET]     wait for the database, refuse multiple heads, apply (default: head)
   downgrade TARGET     snapshot the database into backups/, then downgrade (-1, or a revision)
+  check                fail when the models and the migrations differ, or an applied
+                       revision was edited (one line per difference)
   backup               snapshot the database into backups/
   restore FILE         replace the database's schema and data with a snapshot
-  sql [FROM:TO]        print the SQL upgrade would run (default: what the database lacks)
-  lint [FROM:TO]       lint each revision's SQL with squawk (default: every revision)
-  schema               rebuild schema.sql from the migrations, on a scratch database
-  erd                  redraw the ER diagram of the models (README.md, erd.svg)
   anything else        Alembic's own command line (revision, history, current, heads, ...)
 
 Errors come out as one line on stderr and a non-zero exit status.
@@ -27,7 +25,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError
 
-from migrator import MigratorError, db, erd, review, schema, snapshot
+from migrator import MigratorError, check, db, snapshot
 from migrator.settings import database_url, hide_password
 
 
@@ -48,6 +46,8 @@ def upgrade(target: str = "head") -> None:
         raise MigratorError(
             f"multiple heads: {describe(script, heads)}; run `make merge` to join them"
         )
+    # Flyway's validate: nothing is applied over a revision edited since it ran.
+    cfg.attributes["validate_checksums"] = True
     command.upgrade(cfg, target)
     applied = cfg.attributes.get("applied", [])
     if applied:
@@ -111,19 +111,15 @@ def parse(argv: list[str]):
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("upgrade").add_argument("target", nargs="?", default="head")
     commands.add_parser("downgrade").add_argument("target")
+    commands.add_parser("check")
     commands.add_parser("backup")
     commands.add_parser("restore").add_argument("path")
-    commands.add_parser("sql").add_argument("range", nargs="?")
-    commands.add_parser("lint").add_argument("range", nargs="?", default="base:heads")
-    commands.add_parser("schema")
-    commands.add_parser("erd")
     return parser.parse_args(argv)
 
 
 def run(argv: list[str]) -> None:
     if argv[:1] not in (
-        ["upgrade"], ["downgrade"], ["backup"], ["restore"], ["-h"], ["--help"],
-        ["sql"], ["lint"], ["schema"], ["erd"],
+        ["upgrade"], ["downgrade"], ["check"], ["backup"], ["restore"], ["-h"], ["--help"]
     ):
         # Alembic's own command; --raiseerr hands its errors to main() below.
         CommandLine(prog="migrator").main(["--raiseerr", *argv])
@@ -133,16 +129,10 @@ def run(argv: list[str]) -> None:
         upgrade(args.target)
     elif args.command == "downgrade":
         downgrade(args.target)
+    elif args.command == "check":
+        check.run(config())
     elif args.command == "backup":
         backup()
-    elif args.command == "sql":
-        review.sql(config(), args.range, current_heads)
-    elif args.command == "lint":
-        review.lint(config(), args.range)
-    elif args.command == "schema":
-        schema.write(config(), database_url())
-    elif args.command == "erd":
-        erd.write()
     else:
         restore(args.path)
 

@@ -13,4 +13,8 @@ from models.base import Base
 for _module in iter_modules(__path__):
     import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["Base"]
+# What autogenerate compares; named here so pytest-alembic's "all models
+# register on metadata" test finds it (it looks for a module-level MetaData).
+metadata = Base.metadata
+
+__all__ = ["Base", "metadata"]

@@ -111,9 +111,11 @@ def schema(connection: Connection):
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A throwaway copy of alembic.ini, alembic/ and models/ for tests that add
-    or edit revisions or models: run the migrator in it with run_migrator(cwd=project)."""
-    shutil.copy(PROJECT_ROOT / "alembic.ini", tmp_path)
+    """A throwaway copy of alembic.ini, alembic/ and models/ (and pyproject.toml,
+    ruff's settings for the revisions it writes) for tests that add or edit
+    revisions or models: run the migrator in it with run_migrator(cwd=project)."""
+    for name in ("alembic.ini", "pyproject.toml"):
+        shutil.copy(PROJECT_ROOT / name, tmp_path)
     for folder in ("alembic", "models"):
         shutil.copytree(
             PROJECT_ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__")

@@ -1,0 +1,118 @@
+"""`python -m migrator check` (`make check`): the models and the migrations
+agree, and no applied revision was edited since it ran.
+
+The database must be at head; autogenerate then compares it with the models
+(through env.py, so with the same options `make revision` uses) and each
+difference comes out as one line of what the next revision would do:
+
+    + add column address.phone VARCHAR(20)
+    - drop table legacy (id INTEGER NOT NULL)
+    ~ change type of address.permanent_addr from VARCHAR(100) to VARCHAR(200)
+"""
+
+import logging
+
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.dialects import postgresql
+
+from migrator import MigratorError, checksums
+
+
+def run(config: Config) -> None:
+    script = ScriptDirectory.from_config(config)
+    problems: list[str] = []
+
+    def compare(heads, context) -> list:
+        problems.extend(checksums.edited(context.connection, script))
+        if set(heads) != set(script.get_heads()):
+            problems.append(
+                f"the database is at {'+'.join(heads) or 'base'}, not at head "
+                f"{'+'.join(script.get_heads())}: `make upgrade` first"
+            )
+            return []
+        # Autogenerate's INFO lines ("Detected added table ...") would drown the diff.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        differences = compare_metadata(context, context.opts["target_metadata"])
+        lines = [describe(change) for diff in differences for change in flat(diff)]
+        print("\n".join(lines or ["the models match the migrations"]))
+        if lines:
+            problems.append(
+                f"the models and the migrations differ ({len(lines)} change(s) above): "
+                'write a revision with make revision m="..."'
+            )
+        return []
+
+    # Runs env.py (connection, lock, autogenerate options) with `compare` in
+    # place of the migrations.
+    with EnvironmentContext(config, script, fn=compare):
+        script.run_env()
+    if problems:
+        raise MigratorError("; ".join(problems))
+
+
+def flat(diff) -> list[tuple]:
+    # Alembic groups the changes to one column (type, nullable, ...) in a list.
+    return diff if isinstance(diff, list) else [diff]
+
+
+def ddl(type_) -> str:
+    return str(type_.compile(dialect=postgresql.dialect()))
+
+
+def named(schema: str | None, *names: str) -> str:
+    return ".".join(n for n in (schema, *names) if n)
+
+
+def column(col, name: str | None = None) -> str:
+    return f"{name or col.name} {ddl(col.type)}{'' if col.nullable else ' NOT NULL'}"
+
+
+def names(items) -> str:
+    return ", ".join(getattr(item, "name", None) or str(item) for item in items)
+
+
+def describe(change: tuple) -> str:
+    """One line for one of autogenerate's differences: + adds, - drops, ~ changes."""
+    kind = change[0]
+    sign = {"add": "+ add", "remove": "- drop"}.get(kind.split("_")[0], "~ change")
+    match change:
+        case ("add_table" | "remove_table", table):
+            return f"{sign} table {table.fullname} ({', '.join(map(column, table.columns))})"
+        case ("add_column" | "remove_column", schema, table, col):
+            return f"{sign} column {column(col, named(schema, table, col.name))}"
+        case ("add_index" | "remove_index", index):
+            unique = "unique " if index.unique else ""
+            on = f"{index.table.fullname} ({names(index.expressions)})"
+            return f"{sign} {unique}index {index.name} on {on}"
+        case ("add_fk" | "remove_fk", fk):
+            source = f"{fk.parent.fullname} ({names(fk.columns)})"
+            target = f"{fk.referred_table.fullname} ({names(e.column for e in fk.elements)})"
+            return f"{sign} foreign key {fk.name} on {source} -> {target}"
+        case ("add_constraint" | "remove_constraint", constraint):
+            what = type(constraint).__name__.removesuffix("Constraint").lower()
+            on = f"{constraint.table.fullname} ({names(constraint.columns)})"
+            return f"{sign} {what} constraint {constraint.name} on {on}"
+        case ("modify_type", schema, table, col, _, old, new):
+            return f"{sign} type of {named(schema, table, col)} from {ddl(old)} to {ddl(new)}"
+        case ("modify_nullable", schema, table, col, _, _, nullable):
+            return f"~ make {named(schema, table, col)} {'nullable' if nullable else 'NOT NULL'}"
+        case ("modify_default" | "modify_comment", schema, table, col, _, old, new):
+            what = kind.removeprefix("modify_")
+            return f"{sign} {what} of {named(schema, table, col)} from {text(old)} to {text(new)}"
+        case ("add_table_comment", table, old):
+            new = text(table.comment)
+            return f"~ change comment of table {table.fullname} from {text(old)} to {new}"
+        case ("remove_table_comment", table):
+            return f"~ change comment of table {table.fullname} to none"
+    return f"~ {kind} {' '.join(map(str, change[1:]))}"
+
+
+def text(value) -> str:
+    """A server default (reflected or from the model) or a comment, as SQL shows it."""
+    if value is None:
+        return "none"
+    arg = getattr(value, "arg", value)
+    return repr(arg) if isinstance(arg, str) else str(arg)

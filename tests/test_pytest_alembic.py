@@ -1,0 +1,55 @@
+"""pytest-alembic's built-in tests (single head, upgrade, models match the DDL,
+up/down consistency) and two of its experimental ones (downgrade leaves no
+trace, all models register on the metadata), each on a fresh database of its own
+in the session's PostgreSQL.
+
+Its pytest plugin is off (pyproject.toml: its collector crashes on pytest 9),
+so its tests are imported here, where pytest collects them as this module's,
+and `alembic_runner` is made with its documented create_alembic_fixture."""
+
+import pytest
+from pytest_alembic import create_alembic_fixture
+from pytest_alembic.config import Config
+from pytest_alembic.plugin.error import AlembicTestFailure
+from pytest_alembic.runner import runner
+from pytest_alembic.tests import (  # noqa: F401  (collected by pytest)
+    test_model_definitions_match_ddl,
+    test_single_head_revision,
+    test_up_down_consistency,
+    test_upgrade,
+)
+from pytest_alembic.tests.experimental import (  # noqa: F401
+    test_all_models_register_on_metadata,
+    test_downgrade_leaves_no_trace,
+)
+from sqlalchemy import create_engine
+
+from migrator.settings import PROJECT_ROOT
+from tests.conftest import add_revision
+
+alembic_runner = create_alembic_fixture({"file": str(PROJECT_ROOT / "alembic.ini")})
+
+
+@pytest.fixture
+def alembic_engine(database_url):
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def test_downgrade_leaves_no_trace_catches_a_downgrade_that_forgets(project, alembic_engine):
+    """The experimental test really runs on our env.py: a revision whose
+    downgrade leaves its column behind fails it."""
+    add_revision(
+        project,
+        "f0f0f0f0f0f0",
+        "7e8f9a0b1c2d",
+        'op.add_column("address", sa.Column("phone", sa.String(20)))',
+    )
+    # A revision after it, so the faulty one is not the head (the test skips the head).
+    add_revision(project, "f1f1f1f1f1f1", "f0f0f0f0f0f0", "pass")
+    config = Config.from_raw_config({"file": str(project / "alembic.ini")})
+
+    with runner(config=config, engine=alembic_engine) as faulty:
+        with pytest.raises(AlembicTestFailure, match="f0f0f0f0f0f0"):
+            test_downgrade_leaves_no_trace(faulty)
