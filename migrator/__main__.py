@@ -6,6 +6,10 @@
                        revision was edited (one line per difference)
   backup               snapshot the database into backups/
   restore FILE         replace the database's schema and data with a snapshot
+  sql [FROM:TO]        print the SQL upgrade would run (default: what the database lacks)
+  lint [FROM:TO]       lint each revision's SQL with squawk (default: every revision)
+  schema               rebuild schema.sql from the migrations, on a scratch database
+  erd                  redraw the ER diagram of the models (README.md, erd.svg)
   anything else        Alembic's own command line (revision, history, current, heads, ...)
 
 Errors come out as one line on stderr and a non-zero exit status.
@@ -25,7 +29,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError
 
-from migrator import MigratorError, check, db, snapshot
+from migrator import MigratorError, check, db, erd, review, schema, snapshot
 from migrator.settings import database_url, hide_password
 
 
@@ -114,12 +118,17 @@ def parse(argv: list[str]):
     commands.add_parser("check")
     commands.add_parser("backup")
     commands.add_parser("restore").add_argument("path")
+    commands.add_parser("sql").add_argument("range", nargs="?")
+    commands.add_parser("lint").add_argument("range", nargs="?", default="base:heads")
+    commands.add_parser("schema")
+    commands.add_parser("erd")
     return parser.parse_args(argv)
 
 
 def run(argv: list[str]) -> None:
     if argv[:1] not in (
-        ["upgrade"], ["downgrade"], ["check"], ["backup"], ["restore"], ["-h"], ["--help"]
+        ["upgrade"], ["downgrade"], ["check"], ["backup"], ["restore"], ["-h"], ["--help"],
+        ["sql"], ["lint"], ["schema"], ["erd"],
     ):
         # Alembic's own command; --raiseerr hands its errors to main() below.
         CommandLine(prog="migrator").main(["--raiseerr", *argv])
@@ -133,6 +142,14 @@ def run(argv: list[str]) -> None:
         check.run(config())
     elif args.command == "backup":
         backup()
+    elif args.command == "sql":
+        review.sql(config(), args.range, current_heads)
+    elif args.command == "lint":
+        review.lint(config(), args.range)
+    elif args.command == "schema":
+        schema.write(config(), database_url())
+    elif args.command == "erd":
+        erd.write()
     else:
         restore(args.path)
 
