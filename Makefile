@@ -65,7 +65,7 @@ current: ## show the database's revision
 heads: ## show the newest revision(s)
 	$(DEV) heads --verbose
 
-check: ## fail when the models and the migrations differ
+check: ## fail when models and migrations differ (one line each) or an applied revision was edited
 	$(DEV) check
 
 merge: ## join two heads into one revision: make merge [m="merge heads"]

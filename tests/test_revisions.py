@@ -1,0 +1,105 @@
+"""Writing revisions through the migrator's command line (what `make revision`,
+`make merge` run), in a throwaway copy of the project: a new model module is
+picked up, an empty autogenerate is refused, a blank one is written on request,
+two heads merge into one, and every file written is ruff-clean."""
+
+import subprocess
+import sys
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from tests.conftest import add_revision, run_migrator
+from tests.test_check import PHONE_MODULE
+from tests.test_cli import assert_one_line_error
+
+HEAD = "7e8f9a0b1c2d"
+
+
+def versions(project) -> set:
+    return set((project / "alembic" / "versions").glob("*.py"))
+
+
+def written(project, before: set, result):
+    """The one revision file the command wrote."""
+    assert result.returncode == 0, result.stderr
+    [path] = versions(project) - before
+    return path
+
+
+def assert_ruff_clean(project, path) -> None:
+    """What the post-write hook promises, with the project's ruff settings."""
+    for args in (["check"], ["format", "--check"]):
+        ruff = subprocess.run(
+            [sys.executable, "-m", "ruff", *args, str(path)],
+            cwd=project,
+            capture_output=True,
+            text=True,
+        )
+        assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+
+
+def test_a_new_model_module_is_picked_up_by_autogenerate(project, migrated_url):
+    (project / "models" / "phone.py").write_text(PHONE_MODULE)
+    before = versions(project)
+
+    result = run_migrator(
+        "revision", "--autogenerate", "-m", "add phone", cwd=project, url=migrated_url
+    )
+
+    path = written(project, before, result)
+    assert path.name.endswith("_add_phone.py")
+    source = path.read_text()
+    assert 'op.create_table(\n        "phone",' in source
+    assert 'op.drop_table("phone")' in source
+    assert_ruff_clean(project, path)
+    # The revision is what the model asked for: once applied, check is clean.
+    assert run_migrator("upgrade", cwd=project, url=migrated_url).returncode == 0
+    check = run_migrator("check", cwd=project, url=migrated_url)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_autogenerate_with_no_model_change_writes_nothing(project, migrated_url):
+    before = versions(project)
+
+    result = run_migrator(
+        "revision", "--autogenerate", "-m", "nothing", cwd=project, url=migrated_url
+    )
+
+    assert_one_line_error(result, "no changes between the models and the database at head")
+    assert versions(project) == before
+
+
+def test_empty_1_writes_a_blank_revision_for_hand_written_work(project):
+    before = versions(project)
+
+    # make revision m="backfill phones" empty=1
+    result = run_migrator("revision", "-m", "backfill phones", cwd=project)
+
+    path = written(project, before, result)
+    source = path.read_text()
+    assert f'down_revision: str | Sequence[str] | None = "{HEAD}"' in source
+    assert "def upgrade() -> None:\n    pass\n" in source
+    assert "def downgrade() -> None:\n    pass\n" in source
+    assert_ruff_clean(project, path)
+
+
+def test_two_sibling_revisions_merge_into_one_head(project, database_url):
+    for sibling in ("aaaa00000001", "bbbb00000002"):
+        add_revision(project, sibling, HEAD, "pass")
+    before = versions(project)
+
+    # make merge
+    result = run_migrator("merge", "heads", "-m", "merge heads", cwd=project)
+
+    path = written(project, before, result)
+    assert (
+        'down_revision: str | Sequence[str] | None = ("aaaa00000001", "bbbb00000002")'
+        in path.read_text()
+    )
+    assert_ruff_clean(project, path)
+    script = ScriptDirectory.from_config(Config(project / "alembic.ini"))
+    assert [script.get_revision(head).path for head in script.get_heads()] == [str(path)]
+    upgrade = run_migrator("upgrade", cwd=project, url=database_url)
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert "applied 5 revision(s); database at head" in upgrade.stdout
