@@ -50,16 +50,14 @@ def record(connection: Connection, step: MigrationInfo, heads) -> None:
             text(f"DELETE FROM {TABLE} WHERE revision <> ALL(:applied)"), {"applied": applied}
         )
     elif step.is_upgrade:
-        for revision in step.up_revision_ids:
-            path = step.revision_map.get_revision(revision).path
-            connection.execute(
-                text(
-                    f"INSERT INTO {TABLE} (revision, checksum) VALUES (:revision, :checksum) "
-                    "ON CONFLICT (revision) DO UPDATE SET checksum = EXCLUDED.checksum, "
-                    "applied_at = now()"
-                ),
-                {"revision": revision, "checksum": checksum(path)},
-            )
+        revision = step.up_revision_id
+        connection.execute(
+            text(f"INSERT INTO {TABLE} (revision, checksum) VALUES (:revision, :checksum)"),
+            {
+                "revision": revision,
+                "checksum": checksum(step.revision_map.get_revision(revision).path),
+            },
+        )
     else:
         connection.execute(
             text(f"DELETE FROM {TABLE} WHERE revision = ANY(:gone)"),
