@@ -20,7 +20,7 @@ check_range = case "$(r)" in ''|?*:?*) ;; *) $(call fail,r=$(r) is not a range: 
 comma := ,
 
 .PHONY: help up down reset logs psql build revision upgrade downgrade history current heads \
-        check merge stamp backup restore test sql lint schema erd
+        check merge stamp backup restore test bench sql lint schema erd
 
 help: ## list the targets (this text)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -98,3 +98,9 @@ restore: ## replace the database with a snapshot: make restore f=backups/<file>.
 
 test: build ## run the test suite (pytest + testcontainers)
 	$(COMPOSE) run --rm test
+
+# The working tree is mounted at its host path too, so the `make test` it times
+# can mount it again through the Docker socket.
+bench: build ## time make up, long chains, tests, image sizes against their floors [BENCH_RUNS=5]
+	$(COMPOSE) run --rm -v "$(CURDIR):$(CURDIR)" -w "$(CURDIR)" -e BENCH_RUNS -e BENCH_ITEMS \
+	    --entrypoint python test bench/run.py
