@@ -26,7 +26,7 @@ help: ## list the targets (this text)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 up: ## start PostgreSQL and migrate it to head
-	$(COMPOSE) up --build --exit-code-from migrator migrator
+	$(COMPOSE) run --rm --build migrator
 
 down: ## stop the containers (the data stays)
 	$(COMPOSE) down
@@ -35,8 +35,8 @@ reset: ## delete the database volume: every row is gone (asks nothing)
 	@echo "reset: removing the containers and the database volume; run 'make up' for an empty, migrated database"
 	$(COMPOSE) down --volumes
 
-logs: ## follow the logs of the database and the migrator
-	$(COMPOSE) logs --follow db migrator
+logs: ## follow the logs of the containers (the database's, mostly)
+	$(COMPOSE) logs --follow
 
 psql: ## open psql in the database container
 	$(COMPOSE) exec db sh -c 'psql -U "$$POSTGRES_USER" -d "$$POSTGRES_DB"'
@@ -46,10 +46,10 @@ build: ## build the migrator and dev images
 
 revision: ## write a revision from the model changes: make revision m="add phone" [empty=1]
 	@[ -n "$(m)" ] || $(call fail,a message is required: make revision m="add phone to address")
-	$(DEV) revision $(if $(empty),,--autogenerate) -m "$(m)" && $(DEV) schema && $(DEV) erd
+	$(DEV) revision $(if $(empty),,--autogenerate) -m "$(m)"
 
 upgrade: ## apply the pending revisions: make upgrade [r=<rev>]
-	$(DEV) upgrade $(or $(r),head) && $(DEV) schema
+	$(DEV) upgrade $(or $(r),head)
 
 downgrade: ## snapshot, then revert: make downgrade [n=1 | r=<rev>]
 	@$(call check_one_of,n,r)

@@ -30,7 +30,7 @@ from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError
 
 from migrator import MigratorError, check, db, erd, review, schema, snapshot
-from migrator.settings import database_url, hide_password
+from migrator.settings import database_url, env, hide_password
 
 
 def config() -> Config:
@@ -109,49 +109,50 @@ def failing_revision(exc: BaseException) -> str:
     return f"revision {found['revision']} ({''.join(title)}) failed, rolled back: "
 
 
-def parse(argv: list[str]):
-    parser = argparse.ArgumentParser(prog="migrator", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("upgrade").add_argument("target", nargs="?", default="head")
-    commands.add_parser("downgrade").add_argument("target")
-    commands.add_parser("check")
-    commands.add_parser("backup")
-    commands.add_parser("restore").add_argument("path")
-    commands.add_parser("sql").add_argument("range", nargs="?")
-    commands.add_parser("lint").add_argument("range", nargs="?", default="base:heads")
-    commands.add_parser("schema")
-    commands.add_parser("erd")
-    return parser.parse_args(argv)
+def parser() -> tuple[argparse.ArgumentParser, dict]:
+    """The commands that are ours (and their names); each sets ``run``, called
+    with the parsed arguments."""
+    parser = argparse.ArgumentParser(
+        prog="migrator", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(required=True)
+
+    def add(name: str, run, *arguments: tuple[str, dict]) -> None:
+        command = commands.add_parser(name)
+        for argument, options in arguments:
+            command.add_argument(argument, **options)
+        command.set_defaults(run=run)
+
+    add("upgrade", lambda a: upgrade(a.target), ("target", {"nargs": "?", "default": "head"}))
+    add("downgrade", lambda a: downgrade(a.target), ("target", {}))
+    add("check", lambda a: check.run(config()))
+    add("backup", lambda a: backup())
+    add("restore", lambda a: restore(a.path), ("path", {}))
+    add("sql", lambda a: review.sql(config(), a.range, current_heads), ("range", {"nargs": "?"}))
+    add(
+        "lint",
+        lambda a: review.lint(config(), a.range),
+        ("range", {"nargs": "?", "default": "base:heads"}),
+    )
+    add("schema", lambda a: schema.write(config(), database_url()))
+    add("erd", lambda a: erd.write())
+    return parser, commands.choices
 
 
 def run(argv: list[str]) -> None:
-    if argv[:1] not in (
-        ["upgrade"], ["downgrade"], ["check"], ["backup"], ["restore"], ["-h"], ["--help"],
-        ["sql"], ["lint"], ["schema"], ["erd"],
-    ):
+    ours, names = parser()
+    if argv and argv[0] not in names and not argv[0].startswith("-"):
         # Alembic's own command; --raiseerr hands its errors to main() below.
         CommandLine(prog="migrator").main(["--raiseerr", *argv])
-        return
-    args = parse(argv)
-    if args.command == "upgrade":
-        upgrade(args.target)
-    elif args.command == "downgrade":
-        downgrade(args.target)
-    elif args.command == "check":
-        check.run(config())
-    elif args.command == "backup":
-        backup()
-    elif args.command == "sql":
-        review.sql(config(), args.range, current_heads)
-    elif args.command == "lint":
-        review.lint(config(), args.range)
-    elif args.command == "schema":
-        schema.write(config(), database_url())
-    elif args.command == "erd":
-        erd.write()
     else:
-        restore(args.path)
+        args = ours.parse_args(argv)
+        args.run(args)
+    # In the dev container (REFRESH_GENERATED=1, see docker-compose.yml),
+    # schema.sql and the ER diagram follow every new or applied revision, so
+    # the diff under review shows what it does to the schema.
+    if argv[0] in ("revision", "upgrade") and env("REFRESH_GENERATED") == "1":
+        schema.write(config(), database_url())
+        erd.write()
 
 
 def main(argv: list[str]) -> int:

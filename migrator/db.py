@@ -47,7 +47,7 @@ def reason(exc: BaseException) -> str:
     words = str(getattr(exc, "orig", None) or exc).strip()
     for prefix in ("FATAL:", "ERROR:"):
         if prefix in words:
-            words = words[words.index(prefix) + len(prefix):]
+            words = words[words.index(prefix) + len(prefix) :]
     return " ".join(words.split())
 
 

@@ -2,7 +2,6 @@
 same migrations always give the same file, and a diff shows schema changes only."""
 
 import re
-import subprocess
 import uuid
 from pathlib import Path
 
@@ -11,9 +10,9 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
-from migrator import MigratorError, db
+from migrator import db
 from migrator.review import quietly
-from migrator.snapshot import _libpq_env
+from migrator.snapshot import client
 
 SCHEMA_FILE = Path("schema.sql")
 HEADER = "-- The schema at head, built from the migrations by `make schema`: do not edit.\n"
@@ -45,12 +44,7 @@ def dump(url: URL) -> str:
         "--no-privileges",
         f"--exclude-table={BOOKKEEPING}",
     ]
-    try:
-        done = subprocess.run(args, env=_libpq_env(url), capture_output=True, text=True)
-    except FileNotFoundError:
-        raise MigratorError("pg_dump not found: make schema runs in the dev image") from None
-    if done.returncode != 0:
-        raise MigratorError(f"pg_dump failed: {' '.join(done.stderr.split())}")
+    done = client(args, url)
     return normalise(done.stdout)
 
 

@@ -15,26 +15,25 @@ def backup_dir() -> Path:
     return Path(env("BACKUP_DIR", str(PROJECT_ROOT / "backups")))
 
 
-def _libpq_env(url: URL) -> dict[str, str]:
+def client(args: list[str], url: URL, **kwargs) -> subprocess.CompletedProcess:
+    """Run a PostgreSQL client tool (pg_dump, pg_restore, psql) against ``url``;
+    its failure becomes one error line."""
     # The password travels in the environment, never on a command line.
-    pairs = {
+    libpq = {
         "PGHOST": url.host,
         "PGPORT": str(url.port or 5432),
         "PGUSER": url.username,
         "PGPASSWORD": url.password,
         "PGDATABASE": url.database,
     }
-    return {**os.environ, **{k: v for k, v in pairs.items() if v is not None}}
-
-
-def _run(args: list[str], url: URL, **kwargs) -> None:
+    environ = {**os.environ, **{k: v for k, v in libpq.items() if v is not None}}
     try:
-        done = subprocess.run(args, env=_libpq_env(url), capture_output=True, **kwargs)
+        done = subprocess.run(args, env=environ, capture_output=True, text=True, **kwargs)
     except FileNotFoundError:
-        raise MigratorError(f"{args[0]} not found: snapshots run in the dev image (make ...)") from None
+        raise MigratorError(f"{args[0]} not found: it is in the dev image (use make)") from None
     if done.returncode != 0:
-        words = " ".join(done.stderr.decode(errors="replace").split())
-        raise MigratorError(f"{args[0]} failed: {words}")
+        raise MigratorError(f"{args[0]} failed: {' '.join(done.stderr.split())}")
+    return done
 
 
 def take(url: URL, revision: str) -> Path:
@@ -44,7 +43,7 @@ def take(url: URL, revision: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     path = folder / f"{stamp}-{url.database}-at-{revision}.dump"
     try:
-        _run(["pg_dump", "--format=custom", f"--file={path}"], url)
+        client(["pg_dump", "--format=custom", f"--file={path}"], url)
     except MigratorError:
         path.unlink(missing_ok=True)  # never leave a half-written snapshot behind
         raise
@@ -61,19 +60,14 @@ def restore(url: URL, path: Path) -> None:
     # Reads the archive's table of contents: a file that is not a pg_dump
     # archive fails here, before the database is touched.
     try:
-        _run(["pg_restore", "--list", str(path)], url)
+        client(["pg_restore", "--list", str(path)], url)
     except MigratorError as exc:
         raise MigratorError(f"snapshot {path} is not a readable pg_dump archive ({exc})") from None
-    try:
-        script = subprocess.run(
-            ["pg_restore", "--no-owner", "--file=-", str(path)], capture_output=True, check=True
-        ).stdout
-    except subprocess.CalledProcessError as exc:
-        raise MigratorError(f"snapshot {path} is damaged: {exc.stderr.decode().strip()}") from None
+    script = client(["pg_restore", "--no-owner", "--file=-", str(path)], url).stdout
     # Objects created after the snapshot must go too, so the schema is
     # dropped and rebuilt rather than merged.
-    _run(
+    client(
         ["psql", "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--single-transaction"],
         url,
-        input=b"DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n" + script,
+        input="DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n" + script,
     )

@@ -37,7 +37,13 @@ def test_make_up_migrates_a_fresh_database_then_is_a_no_op(project):
     assert "applied 2 revision(s); database at head" in first.stdout
 
     columns = run(
-        "docker", "compose", "exec", "-T", "db", "sh", "-c",
+        "docker",
+        "compose",
+        "exec",
+        "-T",
+        "db",
+        "sh",
+        "-c",
         'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -Atc "'
         "SELECT table_name || '.' || column_name FROM information_schema.columns "
         "WHERE table_schema = 'public' ORDER BY 1\"",
@@ -62,7 +68,14 @@ def test_make_up_migrates_a_fresh_database_then_is_a_no_op(project):
 
     run("docker", "compose", "stop", "db", environ=project)
     stopped = run(
-        "docker", "compose", "run", "--rm", "--no-deps", "-e", "DB_WAIT_TIMEOUT=2", "migrator",
+        "docker",
+        "compose",
+        "run",
+        "--rm",
+        "--no-deps",
+        "-e",
+        "DB_WAIT_TIMEOUT=2",
+        "migrator",
         environ=project,
     )
     assert stopped.returncode == 1
@@ -74,7 +87,9 @@ def test_make_up_migrates_a_fresh_database_then_is_a_no_op(project):
 
 
 def test_safe_defaults_port_on_loopback_non_root_image_no_credentials_baked_in(project):
-    config = json.loads(run("docker", "compose", "config", "--format", "json", environ=project).stdout)
+    config = json.loads(
+        run("docker", "compose", "config", "--format", "json", environ=project).stdout
+    )
     assert [p["host_ip"] for p in config["services"]["db"]["ports"]] == ["127.0.0.1"]
 
     try:

@@ -102,4 +102,3 @@ def test_rows_written_at_revision_one_survive_the_upgrade_to_head(alembic_config
 
     assert connection.execute(text("SELECT * FROM address")).all() == [(1, "1 Elm St", None)]
     assert connection.execute(text("SELECT * FROM family")).all() == [(7, "home", "away")]
-

@@ -59,7 +59,11 @@ def migrator_process(*args: str, url, cwd=PROJECT_ROOT, **env_vars) -> subproces
     }
     return subprocess.Popen(
         [sys.executable, "-m", "migrator", *args],
-        cwd=cwd, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=cwd,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -135,10 +139,13 @@ def test_a_stop_signal_rolls_back_releases_the_lock_and_a_later_run_finishes(
     )
     process = migrator_process("upgrade", url=database_url, cwd=project)
     wait_for(
-        lambda: query(
-            database_url, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'"
-        )
-        == [(1,)],
+        lambda: (
+            query(
+                database_url,
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'",
+            )
+            == [(1,)]
+        ),
         "the slow revision to start",
     )
 
@@ -202,7 +209,9 @@ def test_backup_takes_a_snapshot_on_demand(migrated_url, tmp_path):
     result = run_migrator("backup", url=migrated_url, BACKUP_DIR=str(tmp_path))
     assert result.returncode == 0, result.stderr
     (snapshot,) = tmp_path.glob(f"*-at-{HEAD}.dump")
-    assert subprocess.run(["pg_restore", "--list", str(snapshot)], capture_output=True).returncode == 0
+    assert (
+        subprocess.run(["pg_restore", "--list", str(snapshot)], capture_output=True).returncode == 0
+    )
 
 
 # ---- the database is down, slow, or wrong

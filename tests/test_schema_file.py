@@ -2,6 +2,7 @@
 run, rebuilt by `make schema` without touching the database it is given."""
 
 import difflib
+import shutil
 
 from sqlalchemy import Engine, text
 
@@ -51,3 +52,42 @@ def test_make_schema_builds_from_the_migrations_on_a_scratch_database(
     with admin.connect() as connection:
         names = connection.execute(text("SELECT datname FROM pg_database")).scalars().all()
     assert not [name for name in names if name.startswith(f"{database_url.database}_schema_")]
+
+
+def test_in_the_dev_container_a_new_revision_and_an_upgrade_refresh_schema_and_erd(
+    project, migrated_url
+):
+    shutil.copy(PROJECT_ROOT / "README.md", project)
+    models = project / "models" / "address.py"
+    models.write_text(
+        models.read_text().replace(
+            "class Family",
+            "class Phone(Base):\n    __tablename__ = 'phone'\n"
+            "    id: Mapped[int] = mapped_column(primary_key=True)\n\n\nclass Family",
+        )
+    )
+
+    written = run_migrator(
+        "revision",
+        "--autogenerate",
+        "-m",
+        "add phone",
+        url=migrated_url,
+        cwd=project,
+        REFRESH_GENERATED="1",
+    )
+
+    assert written.returncode == 0, written.stderr
+    assert "CREATE TABLE public.phone (" in (project / "schema.sql").read_text()
+    assert "phone {" in (project / "README.md").read_text()
+    assert "phone" in (project / "erd.svg").read_text()
+
+    (project / "schema.sql").unlink()
+    applied = run_migrator("upgrade", url=migrated_url, cwd=project, REFRESH_GENERATED="1")
+    assert applied.returncode == 0, applied.stderr
+    assert "CREATE TABLE public.phone (" in (project / "schema.sql").read_text()
+
+
+def test_outside_the_dev_container_nothing_but_the_database_changes(project, database_url):
+    assert run_migrator("upgrade", url=database_url, cwd=project).returncode == 0
+    assert not (project / "schema.sql").exists()
