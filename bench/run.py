@@ -155,7 +155,7 @@ def bare_postgres_cold() -> float:
            "-e", f"POSTGRES_USER={USER}", "-e", f"POSTGRES_PASSWORD={PASSWORD}",
            "-e", f"POSTGRES_DB={DATABASE}", IMAGE)
         sh("docker", "exec", name, "sh", "-c",
-           "until pg_isready -q -h 127.0.0.1; do sleep 0.05; done")
+           f"until pg_isready -q -h 127.0.0.1 -U {USER} -d {DATABASE}; do sleep 0.05; done")
         return time.perf_counter() - start
     finally:
         sh("docker", "rm", "--force", "--volumes", name)
@@ -323,14 +323,17 @@ class Scratch:
 
     def __init__(self) -> None:
         self.name = unique("benchpg")
-        mine = os.environ.get("HOSTNAME", "")
-        networks = sh("docker", "inspect", "-f",
-                      "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", mine)
+        try:
+            networks = sh("docker", "inspect", "-f",
+                          "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}",
+                          os.environ.get("HOSTNAME", ""))
+        except BenchError:
+            raise BenchError("not in a container: run the benchmark with `make bench`") from None
         self.network = networks.stdout.split()[0]
         sh("docker", "run", "-d", "--name", self.name, "--network", self.network,
            "-e", "POSTGRES_PASSWORD=bench", IMAGE)
         sh("docker", "exec", self.name, "sh", "-c",
-           "until pg_isready -q -h 127.0.0.1; do sleep 0.1; done")
+           "until pg_isready -q -h 127.0.0.1 -U postgres; do sleep 0.1; done")
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg2://postgres:bench@{self.name}:5432/{database}"
