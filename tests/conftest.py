@@ -164,3 +164,25 @@ def run_migrator(
         text=True,
         timeout=120,
     )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *words: str) -> None:
+    """Failed, with exactly one `error:` line holding ``words``, and no traceback."""
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    for word in words:
+        assert word in errors[0], errors[0]
+
+
+def query(url: URL, sql: str) -> list[tuple]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = [tuple(row) for row in connection.execute(text(sql))]
+    engine.dispose()
+    return rows
+
+
+def version(url: URL) -> list[str]:
+    return [v for (v,) in query(url, "SELECT version_num FROM alembic_version")]

@@ -14,8 +14,12 @@ CONSTRAINTS = """
 SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)
 FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2
 """
-INDEXES = "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2"
-SEQUENCES = "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = 'public' ORDER BY 1"
+INDEXES = """
+SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2
+"""
+SEQUENCES = """
+SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = 'public' ORDER BY 1
+"""
 
 
 def read_schema(connection: Connection) -> Schema:

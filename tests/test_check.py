@@ -5,8 +5,7 @@ import pytest
 from sqlalchemy import DefaultClause, MetaData, Table
 
 from migrator import check
-from tests.conftest import run_migrator
-from tests.test_cli import assert_one_line_error
+from tests.conftest import assert_one_line_error, run_migrator
 
 PHONE_MODULE = """
 from sqlalchemy import ForeignKey, String

@@ -3,16 +3,7 @@ that bad input gives one readable line and a non-zero exit."""
 
 import pytest
 
-from tests.conftest import run_migrator
-
-
-def assert_one_line_error(result, *words: str) -> None:
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, result.stderr
-    for word in words:
-        assert word in errors[0]
+from tests.conftest import assert_one_line_error, run_migrator
 
 
 def test_upgrade_reports_what_it_applied_then_that_it_is_at_head(database_url):

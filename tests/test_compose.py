@@ -19,7 +19,7 @@ def run(*args: str, environ: dict) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def project():
+def stack():
     environ = {
         **os.environ,
         "COMPOSE_PROJECT_NAME": f"e2e{uuid.uuid4().hex[:10]}",
@@ -30,9 +30,9 @@ def project():
     run("docker", "compose", "down", "--volumes", "--remove-orphans", environ=environ)
 
 
-def test_make_up_migrates_a_fresh_database_then_is_a_no_op(project):
+def test_make_up_migrates_a_fresh_database_then_is_a_no_op(stack):
     """And once the database is stopped, the migrator says so in one line."""
-    first = run("make", "up", environ=project)
+    first = run("make", "up", environ=stack)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "applied 2 revision(s); database at head" in first.stdout
 
@@ -47,7 +47,7 @@ def test_make_up_migrates_a_fresh_database_then_is_a_no_op(project):
         'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -Atc "'
         "SELECT table_name || '.' || column_name FROM information_schema.columns "
         "WHERE table_schema = 'public' ORDER BY 1\"",
-        environ=project,
+        environ=stack,
     )
     assert columns.stdout.split() == [
         "address.id",
@@ -62,11 +62,11 @@ def test_make_up_migrates_a_fresh_database_then_is_a_no_op(project):
         "family.temporary_addr",
     ], columns.stderr
 
-    second = run("make", "up", environ=project)
+    second = run("make", "up", environ=stack)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "already at head" in second.stdout
 
-    run("docker", "compose", "stop", "db", environ=project)
+    run("docker", "compose", "stop", "db", environ=stack)
     stopped = run(
         "docker",
         "compose",
@@ -76,7 +76,7 @@ def test_make_up_migrates_a_fresh_database_then_is_a_no_op(project):
         "-e",
         "DB_WAIT_TIMEOUT=2",
         "migrator",
-        environ=project,
+        environ=stack,
     )
     assert stopped.returncode == 1
     errors = [line for line in stopped.stderr.splitlines() if line.startswith("error:")]
@@ -86,9 +86,9 @@ def test_make_up_migrates_a_fresh_database_then_is_a_no_op(project):
     )
 
 
-def test_safe_defaults_port_on_loopback_non_root_image_no_credentials_baked_in(project):
+def test_safe_defaults_port_on_loopback_non_root_image_no_credentials_baked_in(stack):
     config = json.loads(
-        run("docker", "compose", "config", "--format", "json", environ=project).stdout
+        run("docker", "compose", "config", "--format", "json", environ=stack).stdout
     )
     assert [p["host_ip"] for p in config["services"]["db"]["ports"]] == ["127.0.0.1"]
 

@@ -8,24 +8,13 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, text
 
 from migrator import MigratorError, review
 from migrator.settings import PROJECT_ROOT
-from tests.conftest import add_revision, run_migrator
-from tests.test_cli import assert_one_line_error
+from tests.conftest import add_revision, assert_one_line_error, run_migrator, version
 
 FIRST, HEAD = "1a2b3c4d5e6f", "7e8f9a0b1c2d"
 NOWHERE = "postgresql+psycopg2://nobody:x@127.0.0.1:9/nothing"
-
-
-def version(url) -> list[str]:
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        found = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
-        versions = list(found)
-    engine.dispose()
-    return versions
 
 
 def test_sql_prints_what_the_database_lacks_and_runs_nothing(alembic_config, database_url):

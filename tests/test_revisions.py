@@ -9,9 +9,8 @@ import sys
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from tests.conftest import add_revision, run_migrator
+from tests.conftest import add_revision, assert_one_line_error, run_migrator
 from tests.test_check import PHONE_MODULE
-from tests.test_cli import assert_one_line_error
 
 HEAD = "7e8f9a0b1c2d"
 

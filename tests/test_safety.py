@@ -13,26 +13,9 @@ from sqlalchemy import create_engine, text
 
 from migrator.db import MIGRATION_LOCK_ID
 from migrator.settings import PROJECT_ROOT
-from tests.conftest import add_revision, run_migrator
+from tests.conftest import add_revision, assert_one_line_error, query, run_migrator, version
 
 HEAD = "7e8f9a0b1c2d"
-
-
-def assert_one_line_error(result, *words: str) -> None:
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1, result.stderr
-    for word in words:
-        assert word in errors[0], errors[0]
-
-
-def query(url, sql: str):
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        rows = connection.execute(text(sql)).all()
-    engine.dispose()
-    return rows
 
 
 def columns(url, table: str) -> list[str]:
@@ -44,10 +27,6 @@ def columns(url, table: str) -> list[str]:
             f"WHERE table_name = '{table}' ORDER BY ordinal_position",
         )
     ]
-
-
-def version(url) -> list[str]:
-    return [v for (v,) in query(url, "SELECT version_num FROM alembic_version")]
 
 
 def migrator_process(*args: str, url, cwd=PROJECT_ROOT, **env_vars) -> subprocess.Popen:
