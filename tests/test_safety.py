@@ -199,7 +199,7 @@ def test_backup_takes_a_snapshot_on_demand(migrated_url, tmp_path):
 def test_an_unreachable_database_fails_after_db_wait_timeout_naming_what_it_tried(database_url):
     down = database_url.set(host="127.0.0.1", port=1)
 
-    result = run_migrator("upgrade", url=down, DB_WAIT_TIMEOUT="4")
+    result = run_migrator("upgrade", url=down, DB_WAIT_TIMEOUT="2.5")
 
     assert_one_line_error(
         result,
