@@ -353,9 +353,6 @@ class Scratch:
     def drop_database(self, name: str) -> None:
         self.psql("-c", f'DROP DATABASE "{name}" WITH (FORCE)')
 
-    def version(self) -> str:
-        return sh("docker", "exec", self.name, "postgres", "--version").stdout.strip()
-
     def remove(self) -> None:
         sh("docker", "rm", "--force", "--volumes", self.name)
 
@@ -383,22 +380,19 @@ def chain(scratch: Scratch, workdir: Path, n: int) -> None:
     # The migrator image is byte-compiled (Dockerfile: compileall).
     sh(sys.executable, "-m", "compileall", "-q", str(folder))
 
-    def migrator(*args: str, database: str, cwd: Path = folder) -> float:
-        return clock(sys.executable, "-m", "migrator", *args, cwd=cwd,
+    def python(module: str, *args: str, database: str, cwd: Path = folder) -> float:
+        return clock(sys.executable, "-m", module, *args, cwd=cwd,
                      env={**os.environ, "DATABASE_URL": scratch.url(database)})
 
     def alembic_round() -> dict[str, float]:
         database = scratch.new_database()
         try:
-            figures = {"upgrade": migrator("upgrade", "head", database=database)}
+            figures = {"upgrade": python("migrator", "upgrade", "head", database=database)}
             if n == max(CHAINS):
-                # `make check` runs in the dev image: the tree mounted, no bytecode.
-                figures["check"] = migrator("check", database=database, cwd=source)
+                figures["check"] = python("migrator", "check", database=database, cwd=source)
             # Alembic's downgrade (env.py: lock, a transaction per revision); the
             # migrator's `downgrade` adds a pg_dump snapshot first.
-            figures["downgrade"] = clock(
-                sys.executable, "-m", "alembic", "downgrade", "base", cwd=folder,
-                env={**os.environ, "DATABASE_URL": scratch.url(database)})
+            figures["downgrade"] = python("alembic", "downgrade", "base", database=database)
             return figures
         finally:
             scratch.drop_database(database)
@@ -425,7 +419,7 @@ def chain(scratch: Scratch, workdir: Path, n: int) -> None:
 # ---- 5, 6, 7 ---------------------------------------------------------------------
 
 def test_suite() -> None:
-    # Once: it takes a minute, and its own figures vary less than the others'.
+    # Once: it takes a minute.
     progress("5. make test, images built")
     wall = clock("make", "--no-print-directory", "test", cwd=ROOT)
     row("5", "`make test`, images built (one run)", wall, None, "≤ 60 s", wall <= 60)
