@@ -7,9 +7,6 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection
 
-# Importing the package imports every module in models/ (see its __init__), so
-# autogenerate sees all tables without this file listing them.
-import models
 from migrator import checksums, db, revisions
 from migrator.settings import database_url
 
@@ -18,7 +15,16 @@ config = context.config
 if config.config_file_name is not None:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-target_metadata = models.Base.metadata
+if config.attributes.get("without_models"):
+    # The migrator's upgrade and downgrade never compare with the models:
+    # importing them (and SQLAlchemy's ORM) would only slow every start.
+    target_metadata = None
+else:
+    # Importing the package imports every module in models/ (see its
+    # __init__), so autogenerate sees all tables without this file listing them.
+    import models
+
+    target_metadata = models.Base.metadata
 
 
 def run_migrations_offline() -> None:

@@ -52,6 +52,7 @@ def upgrade(target: str = "head") -> None:
         )
     # Flyway's validate: nothing is applied over a revision edited since it ran.
     cfg.attributes["validate_checksums"] = True
+    cfg.attributes["without_models"] = True
     command.upgrade(cfg, target)
     applied = cfg.attributes.get("applied", [])
     if applied:
@@ -86,6 +87,7 @@ def downgrade(target: str) -> None:
         print(f"already at {target}; nothing to revert")
         return
     backup(heads)
+    cfg.attributes["without_models"] = True
     command.downgrade(cfg, target)
     print(f"reverted {len(steps)} revision(s); database at {label(current_heads())}")
 
