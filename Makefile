@@ -9,15 +9,18 @@ SHELL := /bin/sh
 export HOST_UID := $(shell id -u)
 export HOST_GID := $(shell id -g)
 
-COMPOSE := docker compose
+# The dev profile holds the toolbox services (dev, test): naming it lets every
+# Compose version build and run them.
+COMPOSE := docker compose --profile dev
 DEV := $(COMPOSE) run --rm dev
 
-# Argument checks, run before any container starts.
-fail = { echo 'error: $(1)' >&2; exit 2; }
-check_count = case "$($(1))" in ''|*[!0-9]*|0*) $(call fail,$(1)=$($(1)) is not a positive whole number: $(2));; esac
-check_one_of = [ -z "$($(1))" ] || [ -z "$($(2))" ] || $(call fail,give $(1)= or $(2)=$(comma) not both)
-check_range = case "$(r)" in ''|?*:?*) ;; *) $(call fail,r=$(r) is not a range: give r=<from>:<to>$(comma) e.g. r=base:head);; esac
+# Argument checks. They are expanded before the recipe runs, so bad input stops
+# make with one line ("Makefile:NN: *** error: ...  Stop.") and no container starts.
 comma := ,
+need = $(if $($(1)),,$(error error: $(2)))
+whole = $(if $(shell printf '%s' '$($(1))' | grep -Ex '[1-9][0-9]*'),,$(error error: $(1)=$($(1)) is not a positive whole number$(comma) e.g. $(1)=2))
+not_both = $(if $(and $($(1)),$($(2))),$(error error: give $(1)= or $(2)=$(comma) not both))
+range = $(if $(r),$(if $(findstring :,$(r)),,$(error error: r=$(r) is not a range: give r=<from>:<to>$(comma) e.g. r=base:head)))
 
 .PHONY: help up down reset logs psql build revision upgrade downgrade history current heads \
         check merge stamp backup restore test bench sql lint schema erd
@@ -45,16 +48,13 @@ build: ## build the migrator and dev images
 	$(COMPOSE) build migrator dev
 
 revision: ## write a revision from the model changes: make revision m="add phone" [empty=1]
-	@[ -n "$(m)" ] || $(call fail,a message is required: make revision m="add phone to address")
-	$(DEV) revision $(if $(empty),,--autogenerate) -m "$(m)"
+	$(call need,m,a message is required: make revision m="add phone to address")$(DEV) revision $(if $(filter 1,$(empty)),,--autogenerate) -m "$$m"
 
 upgrade: ## apply the pending revisions: make upgrade [r=<rev>]
 	$(DEV) upgrade $(or $(r),head)
 
 downgrade: ## snapshot, then revert: make downgrade [n=1 | r=<rev>]
-	@$(call check_one_of,n,r)
-	@$(if $(n),$(call check_count,n,make downgrade n=2),:)
-	$(DEV) downgrade $(or $(r),-$(or $(n),1))
+	$(call not_both,n,r)$(if $(n),$(call whole,n))$(DEV) downgrade $(or $(r),-$(or $(n),1))
 
 history: ## list the revisions, marking the database's
 	$(DEV) history --indicate-current
@@ -69,19 +69,16 @@ check: ## fail when models and migrations differ (one line each) or an applied r
 	$(DEV) check
 
 merge: ## join two heads into one revision: make merge [m="merge heads"]
-	$(DEV) merge heads -m "$(or $(m),merge heads)"
+	$(DEV) merge heads -m "$${m:-merge heads}"
 
 stamp: ## record a revision as applied without running it: make stamp r=<rev>
-	@[ -n "$(r)" ] || $(call fail,a revision is required: make stamp r=1a2b3c4d5e6f)
-	$(DEV) stamp $(r)
+	$(call need,r,a revision is required: make stamp r=1a2b3c4d5e6f)$(DEV) stamp $(r)
 
 sql: ## print the SQL make upgrade would run, running nothing: make sql [r=<from>:<to>]
-	@$(check_range)
-	$(DEV) sql $(r)
+	$(range)$(DEV) sql $(r)
 
 lint: ## lint each revision's SQL with squawk: make lint [r=<from>:<to>]
-	@$(check_range)
-	$(DEV) lint $(r)
+	$(range)$(DEV) lint $(r)
 
 schema: ## rebuild schema.sql, the schema at head, from the migrations
 	$(DEV) schema
@@ -93,8 +90,7 @@ backup: ## snapshot the database into backups/
 	$(DEV) backup
 
 restore: ## replace the database with a snapshot: make restore f=backups/<file>.dump
-	@[ -n "$(f)" ] || $(call fail,a snapshot is required: make restore f=backups/<file>.dump)
-	$(DEV) restore $(f)
+	$(call need,f,a snapshot is required: make restore f=backups/<file>.dump)$(DEV) restore "$$f"
 
 test: build ## run the test suite (pytest + testcontainers)
 	$(COMPOSE) run --rm test
