@@ -29,7 +29,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError
 
-from migrator import MigratorError, check, db, erd, review, schema, snapshot
+from migrator import MigratorError, check, db, erd, label, review, schema, snapshot
 from migrator.settings import database_url, env, hide_password
 
 
@@ -66,10 +66,6 @@ def current_heads() -> tuple[str, ...]:
         return MigrationContext.configure(connection).get_current_heads()
 
 
-def label(heads: tuple[str, ...]) -> str:
-    return "+".join(heads) or "base"
-
-
 def backup(heads: tuple[str, ...] | None = None) -> None:
     path = snapshot.take(database_url(), label(current_heads() if heads is None else heads))
     shown = os.path.relpath(path)
@@ -93,7 +89,11 @@ def downgrade(target: str) -> None:
 
 
 def restore(path: str) -> None:
-    snapshot.restore(database_url(), Path(path))
+    url, file = database_url(), Path(path)
+    snapshot.check_readable(url, file)
+    # The database as it is now, in case the snapshot restored was the wrong one.
+    backup()
+    snapshot.restore(url, file)
     print(f"restored {path}; database at {label(current_heads())}")
 
 
@@ -120,10 +120,10 @@ def parser() -> tuple[argparse.ArgumentParser, dict]:
     commands = parser.add_subparsers(required=True)
 
     def add(name: str, run, *arguments: tuple[str, dict]) -> None:
-        command = commands.add_parser(name)
+        sub = commands.add_parser(name)
         for argument, options in arguments:
-            command.add_argument(argument, **options)
-        command.set_defaults(run=run)
+            sub.add_argument(argument, **options)
+        sub.set_defaults(run=run)
 
     add("upgrade", lambda a: upgrade(a.target), ("target", {"nargs": "?", "default": "head"}))
     add("downgrade", lambda a: downgrade(a.target), ("target", {}))
@@ -176,7 +176,7 @@ def main(argv: list[str]) -> int:
         print(hide_password(traceback.format_exc()), file=sys.stderr, end="")
         return 1
     except KeyboardInterrupt:
-        print("error: interrupted; the running revision was rolled back", file=sys.stderr)
+        print("error: interrupted; nothing was left half-done", file=sys.stderr)
         return 130
     return 0
 

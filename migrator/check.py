@@ -18,7 +18,7 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql
 
-from migrator import MigratorError, checksums
+from migrator import MigratorError, checksums, label
 
 
 def run(config: Config) -> None:
@@ -29,8 +29,8 @@ def run(config: Config) -> None:
         problems.extend(checksums.edited(context.connection, script))
         if set(heads) != set(script.get_heads()):
             problems.append(
-                f"the database is at {'+'.join(heads) or 'base'}, not at head "
-                f"{'+'.join(script.get_heads())}: `make upgrade` first"
+                f"the database is at {label(heads)}, not at head "
+                f"{label(script.get_heads())}: `make upgrade` first"
             )
             return []
         # Autogenerate's INFO lines ("Detected added table ...") would drown the diff.

@@ -7,10 +7,12 @@ password and for the URL.
 """
 
 import os
+import re
 from functools import cache
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from migrator import MigratorError
 
@@ -58,29 +60,44 @@ def seconds(name: str, default: float) -> float:
 
 
 def database_url() -> URL:
-    url = secret("DATABASE_URL")
-    if url is not None:
-        return make_url(url)
-    return URL.create(
-        "postgresql+psycopg2",
-        username=env("POSTGRES_USER"),
-        password=secret("POSTGRES_PASSWORD"),
-        host=env("POSTGRES_HOST", "localhost"),
-        port=int(env("POSTGRES_PORT", "5432")),
-        database=env("POSTGRES_DB"),
-    )
+    try:
+        url = secret("DATABASE_URL")
+        if url is not None:
+            url = make_url(url)
+        else:
+            url = URL.create(
+                "postgresql+psycopg2",
+                username=env("POSTGRES_USER"),
+                password=secret("POSTGRES_PASSWORD"),
+                host=env("POSTGRES_HOST", "localhost"),
+                port=int(env("POSTGRES_PORT", "5432")),
+                database=env("POSTGRES_DB"),
+            )
+    except (ArgumentError, ValueError):
+        # Never echo the value: it holds the password.
+        raise MigratorError(
+            "DATABASE_URL (or POSTGRES_PORT) is not valid: expected "
+            "postgresql+psycopg2://user:password@host:5432/database"
+        ) from None
+    if url.get_backend_name() != "postgresql":
+        raise MigratorError(
+            f"DATABASE_URL must be a postgresql+psycopg2:// URL, not {url.drivername}://"
+        )
+    return url
 
 
-def masked(url: URL) -> str:
-    """The URL as it may appear in logs and errors: never with its password."""
-    return url.render_as_string(hide_password=True)
+# A URL's user:password@, or a libpq key=value password.
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
+_PASSWORD_PAIR = re.compile(r"(password=)\S+", re.IGNORECASE)
 
 
 def hide_password(words: str) -> str:
-    """``words`` with the database password masked wherever it stands (a
-    traceback may quote a URL or a connection string)."""
+    """``words`` with passwords masked: in any URL or libpq pair, and the
+    configured one wherever it stands (a traceback may quote it), unless it is
+    too short to tell from ordinary words."""
+    words = _PASSWORD_PAIR.sub(r"\1***", _PASSWORD_IN_URL.sub(r"\1***@", words))
     try:
         password = database_url().password
-    except (MigratorError, ValueError):
+    except MigratorError:
         return words
-    return words.replace(password, "***") if password else words
+    return words.replace(password, "***") if password and len(password) >= 8 else words

@@ -50,19 +50,23 @@ def take(url: URL, revision: str) -> Path:
     return path
 
 
-def restore(url: URL, path: Path) -> None:
-    """Replace the database's public schema with the snapshot's, in one
-    transaction: a missing, unreadable or corrupt file leaves it untouched."""
+def check_readable(url: URL, path: Path) -> None:
+    """Stop, before anything is touched, at a missing, unreadable or corrupt file."""
     if not path.is_file():
         raise MigratorError(f"no snapshot at {path}")
     if not os.access(path, os.R_OK):
         raise MigratorError(f"snapshot {path} is not readable")
     # Reads the archive's table of contents: a file that is not a pg_dump
-    # archive fails here, before the database is touched.
+    # archive fails here.
     try:
         client(["pg_restore", "--list", str(path)], url)
     except MigratorError as exc:
         raise MigratorError(f"snapshot {path} is not a readable pg_dump archive ({exc})") from None
+
+
+def restore(url: URL, path: Path) -> None:
+    """Replace the database's public schema with the snapshot's, in one
+    transaction: if anything fails, the database is as it was."""
     script = client(["pg_restore", "--no-owner", "--file=-", str(path)], url).stdout
     # Objects created after the snapshot must go too, so the schema is
     # dropped and rebuilt rather than merged.

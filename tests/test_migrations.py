@@ -67,6 +67,13 @@ def test_upgrade_head_builds_the_expected_schema(alembic_config, schema):
         ("alembic_version", "alembic_version_pkc", "PRIMARY KEY (version_num)"),
         ("family", "pk_family", "PRIMARY KEY (id)"),
     ]
+    # No index but the primary keys' own.
+    assert [(table, name) for table, name, _ in built["indexes"]] == [
+        ("address", "pk_address"),
+        ("alembic_checksums", "alembic_checksums_pkey"),
+        ("alembic_version", "alembic_version_pkc"),
+        ("family", "pk_family"),
+    ]
     assert built["sequences"] == ["address_id_seq", "family_id_seq"]
 
 

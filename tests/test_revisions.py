@@ -6,6 +6,7 @@ two heads merge into one, and every file written is ruff-clean."""
 import subprocess
 import sys
 
+import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
@@ -38,8 +39,13 @@ def assert_ruff_clean(project, path) -> None:
         assert ruff.returncode == 0, ruff.stdout + ruff.stderr
 
 
-def test_a_new_model_module_is_picked_up_by_autogenerate(project, migrated_url):
-    (project / "models" / "phone.py").write_text(PHONE_MODULE)
+@pytest.mark.parametrize("where", ["phone.py", "contacts/phone.py"])
+def test_a_new_model_module_is_picked_up_by_autogenerate(project, migrated_url, where):
+    module = project / "models" / where
+    if module.parent.name == "contacts":
+        module.parent.mkdir()
+        (module.parent / "__init__.py").touch()
+    module.write_text(PHONE_MODULE)
     before = versions(project)
 
     result = run_migrator(
