@@ -1,12 +1,16 @@
 # Two images from one file (docker compose builds both):
 #   runtime  the migrator: the code and what it needs to run `alembic upgrade`
 #   dev      the toolbox for make: + pytest, testcontainers, ruff, squawk,
-#            pg_dump/psql 17, the docker CLI; the working tree is mounted into it
+#            pg_dump/psql for the server's version, the docker CLI; the working tree is mounted into it
 # No `# syntax=` line and no RUN --mount: builds with Docker 20.10's classic
 # builder as well as with BuildKit.
 
+# The Python both stages build on, named once; the virtualenv built in one
+# stage runs in the other only on the same interpreter.
+ARG PYTHON_IMAGE=python:3.13-slim
+
 # ---- uv resolves nothing at build time: it installs exactly what uv.lock pins.
-FROM python:3.13-slim AS deps
+FROM ${PYTHON_IMAGE} AS deps
 RUN pip install --no-cache-dir uv==0.13.9
 ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
     UV_PYTHON_DOWNLOADS=never \
@@ -22,7 +26,7 @@ FROM deps AS dev-deps
 RUN uv sync --frozen
 
 # ---- what both images share: Python, the virtualenv on PATH, a non-root user.
-FROM python:3.13-slim AS base
+FROM ${PYTHON_IMAGE} AS base
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1
@@ -30,12 +34,14 @@ RUN useradd --uid 1000 --create-home app
 WORKDIR /app
 
 FROM base AS dev
+# From .env, through docker-compose.yml: pg_dump refuses a newer server.
+ARG POSTGRES_VERSION
 # pg_dump/pg_restore/psql for snapshots (the server's major version or newer),
 # the docker CLI + compose for the end-to-end test, make for the Makefile tests,
 # graphviz for the ER diagram.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        postgresql-client-17 docker-cli docker-compose make graphviz \
+        postgresql-client-${POSTGRES_VERSION} docker-cli docker-compose make graphviz \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=dev-deps /opt/venv /opt/venv
 # Runs as whatever user owns the working tree: give every user a writable home.

@@ -38,7 +38,7 @@ RUNS = int(os.environ.get("BENCH_RUNS") or 5)
 SELECTED = (os.environ.get("BENCH_ITEMS") or "1 2 3 5 6 7").replace(",", " ").split()
 CHAINS = (50, 300)
 
-IMAGE = env("POSTGRES_IMAGE", "postgres:17")
+IMAGE = f"postgres:{env('POSTGRES_VERSION')}"
 MIGRATOR_IMAGE = "migrations/migrator"
 DEV_IMAGE = "migrations/dev"
 BASE_IMAGE = "python:3.13-slim"

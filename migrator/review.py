@@ -17,6 +17,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from migrator import MigratorError
+from migrator.settings import env
 
 # Alembic writes this comment before each revision's statements in offline mode.
 RUNNING = re.compile(r"^-- Running upgrade .*-> (\S+)$", re.MULTILINE)
@@ -122,6 +123,9 @@ def lint(cfg: Config, revisions: str = "base:heads") -> None:
             [
                 squawk(),
                 f"--config={SQUAWK_CONFIG}",
+                # Rules that depend on the server's version (a constant default
+                # on ADD COLUMN is safe since 11, ...) know it.
+                f"--pg-version={env('POSTGRES_VERSION')}.0",
                 f"--reporter={reporter}",
                 f"--stdin-filepath={path}",
             ],

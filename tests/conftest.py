@@ -37,7 +37,7 @@ def postgres() -> Iterator[PostgresContainer]:
     # fsync off: the tests never survive a crash, and it makes each CREATE
     # DATABASE and migration several times faster.
     container = PostgresContainer(
-        env("POSTGRES_IMAGE"), username="test", password="s3cret-pw", dbname="postgres"
+        f"postgres:{env('POSTGRES_VERSION')}", username="test", password="s3cret-pw", dbname="postgres"
     ).with_command("postgres -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
     with container:
         yield container
