@@ -45,8 +45,16 @@ BASE_IMAGE = "python:3.13-slim"
 USER, PASSWORD, DATABASE = env("POSTGRES_USER"), env("POSTGRES_PASSWORD"), env("POSTGRES_DB")
 
 # What a temporary copy of the project needs to migrate and to build the image.
-PROJECT_FILES = ("alembic.ini", "alembic", "models", "migrator",
-                 "Dockerfile", ".dockerignore", "pyproject.toml", "uv.lock")
+PROJECT_FILES = (
+    "alembic.ini",
+    "alembic",
+    "models",
+    "migrator",
+    "Dockerfile",
+    ".dockerignore",
+    "pyproject.toml",
+    "uv.lock",
+)
 
 
 class BenchError(Exception):
@@ -88,8 +96,10 @@ def medians(runs: int, **subjects: Callable[[], float | dict]) -> dict[str, floa
                 figures = {name: figures}
             for key, value in figures.items():
                 samples.setdefault(key, []).append(value)
-        progress(f"    round {round_ + 1}/{runs}: "
-                 + ", ".join(f"{k} {v[-1]:.2f}" for k, v in samples.items()))
+        progress(
+            f"    round {round_ + 1}/{runs}: "
+            + ", ".join(f"{k} {v[-1]:.2f}" for k, v in samples.items())
+        )
     return {key: statistics.median(values) for key, values in samples.items()}
 
 
@@ -99,8 +109,15 @@ ROWS: list[tuple[str, ...]] = []
 FAILED: list[str] = []
 
 
-def row(item: str, what: str, value: float | None, floor: float | None = None,
-        target: str = "", met: bool | None = None, unit: str = "s") -> None:
+def row(
+    item: str,
+    what: str,
+    value: float | None,
+    floor: float | None = None,
+    target: str = "",
+    met: bool | None = None,
+    unit: str = "s",
+) -> None:
     def shown(x: float | None) -> str:
         if x is None:
             return ""
@@ -124,6 +141,7 @@ def print_table() -> None:
 
 
 # ---- 1 and 2: make up --------------------------------------------------------
+
 
 def compose_env(project: str) -> dict[str, str]:
     # A project of its own on any free port: the developer's stack stays untouched.
@@ -151,11 +169,30 @@ def bare_postgres_cold() -> float:
     name = unique("benchpg")
     try:
         start = time.perf_counter()
-        sh("docker", "run", "-d", "--name", name, "-v", f"{name}:/var/lib/postgresql/data",
-           "-e", f"POSTGRES_USER={USER}", "-e", f"POSTGRES_PASSWORD={PASSWORD}",
-           "-e", f"POSTGRES_DB={DATABASE}", IMAGE)
-        sh("docker", "exec", name, "sh", "-c",
-           f"until pg_isready -q -h 127.0.0.1 -U {USER} -d {DATABASE}; do sleep 0.05; done")
+        sh(
+            "docker",
+            "run",
+            "-d",
+            "--name",
+            name,
+            "-v",
+            f"{name}:/var/lib/postgresql/data",
+            "-e",
+            f"POSTGRES_USER={USER}",
+            "-e",
+            f"POSTGRES_PASSWORD={PASSWORD}",
+            "-e",
+            f"POSTGRES_DB={DATABASE}",
+            IMAGE,
+        )
+        sh(
+            "docker",
+            "exec",
+            name,
+            "sh",
+            "-c",
+            f"until pg_isready -q -h 127.0.0.1 -U {USER} -d {DATABASE}; do sleep 0.05; done",
+        )
         return time.perf_counter() - start
     finally:
         sh("docker", "rm", "--force", "--volumes", name)
@@ -165,8 +202,14 @@ def bare_postgres_cold() -> float:
 def cold_start() -> None:
     progress("1. cold start: make up on a fresh volume vs a bare PostgreSQL")
     m = medians(RUNS, make_up=make_up_cold, bare=bare_postgres_cold)
-    row("1", "cold start: `make up`, fresh volume, until the migrator exited 0",
-        m["make_up"], m["bare"], "floor + 1.5 s", m["make_up"] <= m["bare"] + 1.5)
+    row(
+        "1",
+        "cold start: `make up`, fresh volume, until the migrator exited 0",
+        m["make_up"],
+        m["bare"],
+        "floor + 1.5 s",
+        m["make_up"] <= m["bare"] + 1.5,
+    )
 
 
 # In the migrator image: how long the imports take, and how long `upgrade head` itself.
@@ -184,9 +227,16 @@ def warm_no_op() -> None:
     progress("2. warm no-op: make up at head, and where its time goes")
     project = unique("benchwarm")
     environ = compose_env(project)
-    container = ["docker", "run", "--rm", "--network", f"{project}_default",
-                 "-e", f"DATABASE_URL=postgresql+psycopg2://{USER}:{PASSWORD}@db:5432/{DATABASE}",
-                 "--entrypoint"]
+    container = [
+        "docker",
+        "run",
+        "--rm",
+        "--network",
+        f"{project}_default",
+        "-e",
+        f"DATABASE_URL=postgresql+psycopg2://{USER}:{PASSWORD}@db:5432/{DATABASE}",
+        "--entrypoint",
+    ]
 
     def compose(*args: str) -> float:
         return clock("docker", "compose", *args, env=environ, cwd=ROOT)
@@ -221,8 +271,11 @@ def warm_no_op() -> None:
     row("2", "├ migrator container, `python -c pass`", m["python"], m["noop"])
     row("2", "├ migrator container, `upgrade head` at head", m["container"], m["noop"])
     row("2", "│ ├ imports (alembic, sqlalchemy, psycopg2, migrator), in-process", m["imports"])
-    row("2", "│ └ `upgrade head` itself (config, env.py, models, connect, lock), in-process",
-        m["command"])
+    row(
+        "2",
+        "│ └ `upgrade head` itself (config, env.py, models, connect, lock), in-process",
+        m["command"],
+    )
     row("2", "Alembic's own share: imports + `upgrade head`", share, None, "≤ 0.3 s", share <= 0.3)
 
 
@@ -294,8 +347,14 @@ def project_copy(folder: Path) -> Path:
 
 
 def alembic_in(folder: Path, *args: str, url: str = "") -> subprocess.CompletedProcess:
-    return sh(sys.executable, "-m", "alembic", *args, cwd=folder,
-              env={**os.environ, "DATABASE_URL": url or "postgresql+psycopg2://offline/x"})
+    return sh(
+        sys.executable,
+        "-m",
+        "alembic",
+        *args,
+        cwd=folder,
+        env={**os.environ, "DATABASE_URL": url or "postgresql+psycopg2://offline/x"},
+    )
 
 
 def add_chain(folder: Path, n: int) -> None:
@@ -308,7 +367,8 @@ def add_chain(folder: Path, n: int) -> None:
     for i in range(1, n + 1):
         rev, table = f"bench{i:04d}", f"bench_{i:04d}"
         (versions / f"{rev}_bench_table_{i}.py").write_text(
-            REVISION.format(i=i, rev=rev, down=down, table=table, parent=parent))
+            REVISION.format(i=i, rev=rev, down=down, table=table, parent=parent)
+        )
         down, parent = rev, table
     (folder / "models" / "bench_chain.py").write_text(MODELS.format(n=n, first_parent=first_parent))
 
@@ -326,24 +386,57 @@ class Scratch:
     def __init__(self) -> None:
         self.name = unique("benchpg")
         try:
-            networks = sh("docker", "inspect", "-f",
-                          "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}",
-                          os.environ.get("HOSTNAME", ""))
+            networks = sh(
+                "docker",
+                "inspect",
+                "-f",
+                "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}",
+                os.environ.get("HOSTNAME", ""),
+            )
         except BenchError:
             raise BenchError("not in a container: run the benchmark with `make bench`") from None
         self.network = networks.stdout.split()[0]
-        sh("docker", "run", "-d", "--name", self.name, "--network", self.network,
-           "-e", "POSTGRES_PASSWORD=bench", IMAGE)
-        sh("docker", "exec", self.name, "sh", "-c",
-           "until pg_isready -q -h 127.0.0.1 -U postgres; do sleep 0.1; done")
+        sh(
+            "docker",
+            "run",
+            "-d",
+            "--name",
+            self.name,
+            "--network",
+            self.network,
+            "-e",
+            "POSTGRES_PASSWORD=bench",
+            IMAGE,
+        )
+        sh(
+            "docker",
+            "exec",
+            self.name,
+            "sh",
+            "-c",
+            "until pg_isready -q -h 127.0.0.1 -U postgres; do sleep 0.1; done",
+        )
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg2://postgres:bench@{self.name}:5432/{database}"
 
     def psql(self, *args: str, database: str = "postgres", **kwargs) -> float:
-        return clock("psql", "--no-psqlrc", "-q", "-v", "ON_ERROR_STOP=1", *args,
-                     env={**os.environ, "PGHOST": self.name, "PGUSER": "postgres",
-                          "PGPASSWORD": "bench", "PGDATABASE": database}, **kwargs)
+        return clock(
+            "psql",
+            "--no-psqlrc",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            *args,
+            env={
+                **os.environ,
+                "PGHOST": self.name,
+                "PGUSER": "postgres",
+                "PGPASSWORD": "bench",
+                "PGDATABASE": database,
+            },
+            **kwargs,
+        )
 
     def new_database(self) -> str:
         name = unique("bench")
@@ -374,15 +467,22 @@ def chain(scratch: Scratch, workdir: Path, n: int) -> None:
     up_sql, down_sql = workdir / f"up{n}.sql", workdir / f"down{n}.sql"
     up_sql.write_text(one_transaction(alembic_in(folder, "upgrade", "head", "--sql").stdout))
     down_sql.write_text(
-        one_transaction(alembic_in(folder, "downgrade", "head:base", "--sql").stdout))
+        one_transaction(alembic_in(folder, "downgrade", "head:base", "--sql").stdout)
+    )
     # `make check` runs in the dev image on the mounted tree: no bytecode there.
     source = shutil.copytree(folder, workdir / f"chain{n}-source")
     # The migrator image is byte-compiled (Dockerfile: compileall).
     sh(sys.executable, "-m", "compileall", "-q", str(folder))
 
     def python(module: str, *args: str, database: str, cwd: Path = folder) -> float:
-        return clock(sys.executable, "-m", module, *args, cwd=cwd,
-                     env={**os.environ, "DATABASE_URL": scratch.url(database)})
+        return clock(
+            sys.executable,
+            "-m",
+            module,
+            *args,
+            cwd=cwd,
+            env={**os.environ, "DATABASE_URL": scratch.url(database)},
+        )
 
     def alembic_round() -> dict[str, float]:
         database = scratch.new_database()
@@ -400,23 +500,44 @@ def chain(scratch: Scratch, workdir: Path, n: int) -> None:
     def floor_round() -> dict[str, float]:
         database = scratch.new_database()
         try:
-            return {"floor_up": scratch.psql("-1", "-f", str(up_sql), database=database),
-                    "floor_down": scratch.psql("-1", "-f", str(down_sql), database=database)}
+            return {
+                "floor_up": scratch.psql("-1", "-f", str(up_sql), database=database),
+                "floor_down": scratch.psql("-1", "-f", str(down_sql), database=database),
+            }
         finally:
             scratch.drop_database(database)
 
     m = medians(RUNS, alembic=alembic_round, floor=floor_round)
     top = n == max(CHAINS)
-    row("3", f"N = {n}: `upgrade head` from an empty database", m["upgrade"], m["floor_up"],
-        "≤ 1.25x floor" if top else "", m["upgrade"] <= 1.25 * m["floor_up"] if top else None)
-    row("3", f"N = {n}: `downgrade base`", m["downgrade"], m["floor_down"],
-        "≤ 2x floor" if top else "", m["downgrade"] <= 2 * m["floor_down"] if top else None)
+    row(
+        "3",
+        f"N = {n}: `upgrade head` from an empty database",
+        m["upgrade"],
+        m["floor_up"],
+        "≤ 1.25x floor" if top else "",
+        m["upgrade"] <= 1.25 * m["floor_up"] if top else None,
+    )
+    row(
+        "3",
+        f"N = {n}: `downgrade base`",
+        m["downgrade"],
+        m["floor_down"],
+        "≤ 2x floor" if top else "",
+        m["downgrade"] <= 2 * m["floor_down"] if top else None,
+    )
     if top:
-        row("4", f"`make check` at N = {n} (`python -m migrator check`, no bytecode)",
-            m["check"], None, "≤ 1.5 s", m["check"] <= 1.5)
+        row(
+            "4",
+            f"`make check` at N = {n} (`python -m migrator check`, no bytecode)",
+            m["check"],
+            None,
+            "≤ 1.5 s",
+            m["check"] <= 1.5,
+        )
 
 
 # ---- 5, 6, 7 ---------------------------------------------------------------------
+
 
 def test_suite() -> None:
     # Once: it takes a minute.
@@ -431,8 +552,15 @@ def megabytes(image: str) -> float:
 
 def sizes() -> None:
     base, migrator, dev = megabytes(BASE_IMAGE), megabytes(MIGRATOR_IMAGE), megabytes(DEV_IMAGE)
-    row("6", f"image `{MIGRATOR_IMAGE}` (base `{BASE_IMAGE}`: {base:.0f} MB)", migrator, base,
-        "≤ base + 60 MB", migrator <= base + 60, unit="MB")
+    row(
+        "6",
+        f"image `{MIGRATOR_IMAGE}` (base `{BASE_IMAGE}`: {base:.0f} MB)",
+        migrator,
+        base,
+        "≤ base + 60 MB",
+        migrator <= base + 60,
+        unit="MB",
+    )
     row("6", f"image `{DEV_IMAGE}`", dev, base, unit="MB")
 
 
@@ -447,8 +575,8 @@ def rebuild_in(folder: Path) -> None:
     image = f"migrations-bench/{unique('migrator')}"
     # Only the migrator, under a name of its own: the real images stay as they are.
     (folder / "docker-compose.yml").write_text(
-        f"services:\n  migrator:\n    build: {{context: ., target: runtime}}\n"
-        f"    image: {image}\n")
+        f"services:\n  migrator:\n    build: {{context: ., target: runtime}}\n    image: {image}\n"
+    )
     environ = {**os.environ, "COMPOSE_PROJECT_NAME": unique("benchbuild")}
     model = folder / "models" / "address.py"
 
@@ -462,11 +590,18 @@ def rebuild_in(folder: Path) -> None:
         m = medians(RUNS, rebuild=one_line_change)
     finally:
         subprocess.run(["docker", "image", "rm", "--force", image], capture_output=True)
-    row("7", "rebuild of the migrator image after a one-line model change", m["rebuild"], None,
-        "a few s (≤ 5 s)", m["rebuild"] <= 5)
+    row(
+        "7",
+        "rebuild of the migrator image after a one-line model change",
+        m["rebuild"],
+        None,
+        "a few s (≤ 5 s)",
+        m["rebuild"] <= 5,
+    )
 
 
 # ---- the run ------------------------------------------------------------------------
+
 
 def out(*args: str) -> str:
     try:
@@ -480,9 +615,14 @@ def load_average() -> str:
 
 
 def machine() -> list[str]:
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
-               platform.machine())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.machine(),
+    )
     return [
         f"{os.cpu_count()} cores ({cpu})",
         f"Docker Engine {out('docker', 'version', '-f', '{{.Server.Version}}')}, "

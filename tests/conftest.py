@@ -36,8 +36,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def postgres() -> Iterator[PostgresContainer]:
     # fsync off: the tests never survive a crash, and it makes each CREATE
     # DATABASE and migration several times faster.
+    image = f"postgres:{env('POSTGRES_VERSION')}"
     container = PostgresContainer(
-        f"postgres:{env('POSTGRES_VERSION')}", username="test", password="s3cret-pw", dbname="postgres"
+        image, username="test", password="s3cret-pw", dbname="postgres"
     ).with_command("postgres -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
     with container:
         yield container
