@@ -273,7 +273,7 @@ def warm_no_op() -> None:
     row("2", "│ ├ imports (alembic, sqlalchemy, psycopg2, migrator), in-process", m["imports"])
     row(
         "2",
-        "│ └ `upgrade head` itself (config, env.py, models, connect, lock), in-process",
+        "│ └ `upgrade head` itself (config, env.py, connect, lock), in-process",
         m["command"],
     )
     row("2", "Alembic's own share: imports + `upgrade head`", share, None, "≤ 0.3 s", share <= 0.3)
