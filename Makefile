@@ -13,6 +13,10 @@ export HOST_GID := $(shell id -g)
 # Compose version build and run them.
 COMPOSE := docker compose --profile dev
 DEV := $(COMPOSE) run --rm dev
+# The test and bench containers see the working tree at its host path too: the
+# Compose projects they start through the Docker socket mount paths inside it,
+# which the daemon resolves on the host.
+AT_HOST_PATH := -v "$(CURDIR):$(CURDIR)" -w "$(CURDIR)"
 
 # Argument checks. They are expanded before the recipe runs, so bad input stops
 # make with one line ("Makefile:NN: *** error: ...  Stop.") and no container starts.
@@ -93,10 +97,7 @@ restore: ## replace the database with a snapshot: make restore f=backups/<file>.
 	$(call need,f,a snapshot is required: make restore f=backups/<file>.dump)$(DEV) restore "$$f"
 
 test: build ## run the test suite (pytest + testcontainers)
-	$(COMPOSE) run --rm test
+	$(COMPOSE) run --rm $(AT_HOST_PATH) test
 
-# The working tree is mounted at its host path too, so the `make test` it times
-# can mount it again through the Docker socket.
 bench: build ## time make up, long chains, tests, image sizes against their floors [BENCH_RUNS=5]
-	$(COMPOSE) run --rm -v "$(CURDIR):$(CURDIR)" -w "$(CURDIR)" -e BENCH_RUNS -e BENCH_ITEMS \
-	    --entrypoint python test bench/run.py
+	$(COMPOSE) run --rm $(AT_HOST_PATH) -e BENCH_RUNS -e BENCH_ITEMS --entrypoint python test bench/run.py

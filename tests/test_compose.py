@@ -3,6 +3,7 @@ of its own so it never touches the developer's database."""
 
 import json
 import os
+import shutil
 import subprocess
 import uuid
 
@@ -12,10 +13,8 @@ import pytest
 from migrator.settings import PROJECT_ROOT
 
 
-def run(*args: str, environ: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        args, cwd=PROJECT_ROOT, env=environ, capture_output=True, text=True, timeout=300
-    )
+def run(*args: str, environ: dict, cwd=PROJECT_ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=cwd, env=environ, capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture
@@ -27,7 +26,7 @@ def stack():
         "POSTGRES_PORT": "0",
     }
     yield environ
-    run("docker", "compose", "down", "--volumes", "--remove-orphans", environ=environ)
+    run("docker", "compose", "--profile", "dev", "down", "--volumes", environ=environ)
 
 
 def test_make_up_migrates_a_fresh_database_then_is_a_no_op(stack):
@@ -103,3 +102,45 @@ def test_safe_defaults_port_on_loopback_non_root_image_no_credentials_baked_in(s
     for secret in ("PASSWORD", "DATABASE_URL", "postgresql://", "psycopg2://"):
         assert secret not in baked
     assert "://" not in (PROJECT_ROOT / "alembic.ini").read_text()
+
+
+def test_make_revision_writes_one_file_owned_by_the_user_who_ran_make(stack):
+    # A copy of the project inside the working tree: the dev container mounts
+    # it by its path, which the Docker daemon must see too (`make test` mounts
+    # the tree at the same path in the test container).
+    copy = PROJECT_ROOT / ".e2e" / stack["COMPOSE_PROJECT_NAME"]
+    shutil.copytree(
+        PROJECT_ROOT,
+        copy,
+        ignore=shutil.ignore_patterns(".git", ".e2e", "backups", "__pycache__", "tests", "bench"),
+    )
+    user = os.getuid() or 4321  # root plays another user
+    if os.getuid() == 0:
+        for path in [copy, *copy.rglob("*")]:
+            os.chown(path, user, user)
+    ids = (f"HOST_UID={user}", f"HOST_GID={user}")
+    try:
+        upgraded = run("make", "upgrade", *ids, environ=stack, cwd=copy)
+        assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
+        models = copy / "models" / "address.py"
+        models.write_text(
+            models.read_text().replace(
+                "    temporary_addr: Mapped[str | None] = mapped_column(String(100))\n\n\nclass",
+                "    temporary_addr: Mapped[str | None] = mapped_column(String(100))\n"
+                "    phone: Mapped[str | None] = mapped_column(String(20))\n\n\nclass",
+                1,
+            )
+        )
+        before = set((copy / "alembic" / "versions").glob("*.py"))
+
+        written = run("make", "revision", "m=add phone", *ids, environ=stack, cwd=copy)
+
+        assert written.returncode == 0, written.stdout + written.stderr
+        (new,) = set((copy / "alembic" / "versions").glob("*.py")) - before
+        assert new.name.endswith("_add_phone.py")
+        assert (new.stat().st_uid, new.stat().st_gid) == (user, user)
+        assert 'op.add_column("address", sa.Column("phone"' in new.read_text()
+        assert "phone character varying(20)" in (copy / "schema.sql").read_text()
+    finally:
+        run("docker", "compose", "--profile", "dev", "down", "--volumes", environ=stack, cwd=copy)
+        shutil.rmtree(copy)
