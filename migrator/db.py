@@ -30,6 +30,7 @@ _FINAL_ERRORS = (
     "no pg_hba.conf entry",
     "permission denied",
     "no password supplied",
+    "does not support SSL",
 )
 
 # Any fixed number works: advisory locks are per database, and only our

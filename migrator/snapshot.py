@@ -26,6 +26,10 @@ def client(args: list[str], url: URL, **kwargs) -> subprocess.CompletedProcess:
         "PGPASSWORD": url.password,
         "PGDATABASE": url.database,
     }
+    # TLS settings of the URL (?sslmode=require, ...) as libpq's variables.
+    for key in ("sslmode", "sslrootcert", "sslcert", "sslkey"):
+        if key in url.query:
+            libpq[f"PG{key.upper()}"] = str(url.query[key])
     environ = {**os.environ, **{k: v for k, v in libpq.items() if v is not None}}
     try:
         done = subprocess.run(args, env=environ, capture_output=True, text=True, **kwargs)

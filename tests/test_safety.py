@@ -236,8 +236,9 @@ def test_an_unreachable_database_fails_after_db_wait_timeout_naming_what_it_trie
         ({"password": "wrong-password"}, "password authentication failed"),
         ({"database": "no_such_database"}, 'database "no_such_database" does not exist'),
         ({"username": "nobody", "password": "wrong-password"}, "authentication failed"),
+        ({"query": {"sslmode": "require"}}, "does not support SSL"),
     ],
-    ids=["wrong password", "unknown database", "unknown role"],
+    ids=["wrong password", "unknown database", "unknown role", "TLS the server lacks"],
 )
 def test_credentials_and_names_fail_at_once_without_retrying(database_url, change, words):
     # A retry loop would run into the subprocess's timeout, not into the answer.
