@@ -9,6 +9,7 @@ from sqlalchemy import Engine, text
 from migrator import schema
 from migrator.settings import PROJECT_ROOT
 from tests.conftest import add_revision, run_migrator
+from tests.test_check import PHONE_MODULE
 
 HEAD = "7e8f9a0b1c2d"
 
@@ -58,14 +59,7 @@ def test_in_the_dev_container_a_new_revision_and_an_upgrade_refresh_schema_and_e
     project, migrated_url
 ):
     shutil.copy(PROJECT_ROOT / "README.md", project)
-    models = project / "models" / "address.py"
-    models.write_text(
-        models.read_text().replace(
-            "class Family",
-            "class Phone(Base):\n    __tablename__ = 'phone'\n"
-            "    id: Mapped[int] = mapped_column(primary_key=True)\n\n\nclass Family",
-        )
-    )
+    (project / "models" / "phone.py").write_text(PHONE_MODULE)
 
     written = run_migrator(
         "revision",
