@@ -7,8 +7,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection
 
-from migrator import checksums, db, revisions
-from migrator.settings import database_url
+from migrator import checksums, db, hooks
+from migrator.settings import database_url, models_metadata
 
 config = context.config
 
@@ -20,11 +20,10 @@ if config.attributes.get("without_models"):
     # importing them (and SQLAlchemy's ORM) would only slow every start.
     target_metadata = None
 else:
-    # Importing the package imports every module in models/ (see its
-    # __init__), so autogenerate sees all tables without this file listing them.
-    import models
-
-    target_metadata = models.Base.metadata
+    # Your models' MetaData, wherever MODELS_METADATA (.env) says it is; the
+    # example's models/ package imports every module in it (see its __init__),
+    # so autogenerate sees all tables without this file listing them.
+    target_metadata = models_metadata()
 
 
 def run_migrations_offline() -> None:
@@ -62,22 +61,24 @@ def run_migrations(connection) -> None:
     # Concurrent migrators take turns, so each revision is applied once. A
     # caller already in a transaction keeps it (pytest-alembic rolls its checks
     # back): Alembic runs inside it, without the lock, whose commit would end it.
-    lock = nullcontext() if connection.in_transaction() else db.migration_lock(connection)
-    with lock:
+    in_callers_transaction = connection.in_transaction()
+    with nullcontext() if in_callers_transaction else db.migration_lock(connection):
         # `upgrade` refuses to run over a revision edited since it was applied.
         if config.attributes.get("validate_checksums"):
             checksums.validate(connection, context.script)
+            if not in_callers_transaction:
+                connection.commit()  # ends the check's read: Alembic begins its own
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
             # A revision that fails rolls back alone; those before it stay applied.
             transaction_per_migration=True,
             # `make revision` with no model change writes nothing.
-            process_revision_directives=revisions.refuse_empty,
+            process_revision_directives=hooks.refuse_empty,
             # The checksum table is the migrator's, not the models'.
-            include_name=revisions.include_name,
+            include_name=hooks.include_name,
             # Lets the migrator report what it applied, and records checksums.
-            on_version_apply=revisions.record_applied(config),
+            on_version_apply=hooks.record_applied(config),
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -1,164 +1,118 @@
-"""python -m migrator COMMAND: Alembic's commands, with the project's safety.
+"""python -m migrator [ALEMBIC OPTIONS] COMMAND: Alembic with the project's safety.
 
-  upgrade [TARGET]     wait for the database, refuse multiple heads, apply (default: head)
-  downgrade TARGET     snapshot the database into backups/, then downgrade (-1, or a revision)
-  check                fail when the models and the migrations differ, or an applied
-                       revision was edited (one line per difference)
-  backup               snapshot the database into backups/
-  restore FILE         replace the database's schema and data with a snapshot
-  sql [FROM:TO]        print the SQL upgrade would run (default: what the database lacks)
-  lint [FROM:TO]       lint each revision's SQL with squawk (default: every revision)
-  schema               rebuild schema.sql from the migrations, on a scratch database
-  erd                  redraw the ER diagram of the models (README.md, erd.svg)
-  anything else        Alembic's own command line (revision, history, current, heads, ...)
-
-Errors come out as one line on stderr and a non-zero exit status.
-"""
+The migrator's own commands are in migrator/commands.py; any other command is
+Alembic's own (revision, history, current, heads, merge, stamp, ...). Alembic's
+global options (-c, -n, -x key=value, --raiseerr) reach both. Errors come out as
+one line on stderr and a non-zero exit status."""
 
 import argparse
-import os
+import inspect
 import signal
 import sys
 import traceback
-from pathlib import Path
 
-from alembic import command
+from alembic import command as alembic_command
 from alembic.config import CommandLine, Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError
 
-from migrator import MigratorError, check, db, erd, label, review, schema, snapshot
-from migrator.settings import database_url, env, hide_password
+from migrator import MigratorError, commands, db, erd, revision_module, schema
+from migrator.settings import database_url, env, hide_password, models_metadata
 
 
-def config() -> Config:
-    return Config(os.environ.get("ALEMBIC_CONFIG", "alembic.ini"))
+def summary(function) -> str:
+    return " ".join(inspect.getdoc(function).split("\n\n")[0].split())
 
 
-def describe(script: ScriptDirectory, revisions) -> str:
-    return ", ".join(f"{rev} ({script.get_revision(rev).doc})" for rev in revisions)
+def alembic_commands() -> list[str]:
+    """Alembic's own commands, as its command line lists them."""
+    ours = {function.__name__ for function in commands.COMMANDS}
+    return [
+        name
+        for name, function in inspect.getmembers(alembic_command, inspect.isfunction)
+        if function.__module__ == alembic_command.__name__
+        and not name.startswith("_")
+        and name not in ours
+    ]
 
 
-def upgrade(target: str = "head") -> None:
-    cfg = config()
-    script = ScriptDirectory.from_config(cfg)
-    heads = script.get_heads()
-    # Checked before connecting: with two heads, "head" means nothing.
-    if target == "head" and len(heads) > 1:
-        raise MigratorError(
-            f"multiple heads: {describe(script, heads)}; run `make merge` to join them"
-        )
-    # Flyway's validate: nothing is applied over a revision edited since it ran.
-    cfg.attributes["validate_checksums"] = True
-    cfg.attributes["without_models"] = True
-    command.upgrade(cfg, target)
-    applied = cfg.attributes.get("applied", [])
-    if applied:
-        print(f"applied {len(applied)} revision(s); database at {target}")
+def parser() -> argparse.ArgumentParser:
+    """Alembic's global options, then one sub-command per function in
+    commands.COMMANDS, its arguments read from the function's signature."""
+    listing = "\n".join(f"  {f.__name__:<10} {summary(f)}" for f in commands.COMMANDS)
+    theirs = ", ".join(alembic_commands())
+    ours = argparse.ArgumentParser(
+        prog="migrator",
+        description=__doc__,
+        epilog=f"the migrator's commands:\n{listing}\n\nAlembic's commands: {theirs}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ours.add_argument("-c", "--config", default=env("ALEMBIC_CONFIG"), help="Alembic's ini file")
+    ours.add_argument("-n", "--name", default="alembic", help="its section")
+    ours.add_argument("-x", action="append", default=[], help="key=value for env.py")
+    ours.add_argument("--raiseerr", action="store_true", help="(errors are one line anyway)")
+    sub = ours.add_subparsers(dest="command", metavar="COMMAND")
+    for function in commands.COMMANDS:
+        one = sub.add_parser(function.__name__, description=summary(function))
+        for name, parameter in list(inspect.signature(function).parameters.items())[1:]:
+            if parameter.default is inspect.Parameter.empty:
+                one.add_argument(name)
+            else:
+                one.add_argument(name, nargs="?", default=parameter.default)
+        one.set_defaults(run=function)
+    return ours
+
+
+def command_name(argv: list[str]) -> str | None:
+    """The first word that is not a global option or its value."""
+    takes_value = {"-c", "--config", "-n", "--name", "-x"}
+    words = iter(argv)
+    for word in words:
+        if word in takes_value:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def refresh_generated(alembic_cfg: Config) -> None:
+    """In the dev container (REFRESH_GENERATED=1, see docker-compose.yml),
+    schema.sql and the ER diagram follow every new or applied revision, so the
+    diff under review shows what it does to the schema."""
+    try:
+        schema.write(alembic_cfg, database_url())
+        erd.write(models_metadata())
+    except (MigratorError, DBAPIError, OSError) as exc:
+        # The revision or the upgrade itself succeeded: say so by exit 0.
+        print(f"warning: schema.sql and the ER diagram not refreshed: {exc}", file=sys.stderr)
+
+
+def run(argv: list[str]) -> None:
+    ours = parser()
+    name = command_name(argv)
+    if name is None or name in {f.__name__ for f in commands.COMMANDS}:
+        args = ours.parse_args(argv)
+        if args.command is None:
+            ours.print_help()
+            return
+        alembic_cfg = Config(args.config, ini_section=args.name, cmd_opts=args)
+        arguments = vars(args)
+        params = list(inspect.signature(args.run).parameters)[1:]
+        args.run(alembic_cfg, *(arguments[p] for p in params))
     else:
-        print(f"already at {target}; nothing to apply")
-
-
-def current_heads() -> tuple[str, ...]:
-    with db.connect(database_url()) as connection:
-        return MigrationContext.configure(connection).get_current_heads()
-
-
-def backup(heads: tuple[str, ...] | None = None) -> None:
-    path = snapshot.take(database_url(), label(current_heads() if heads is None else heads))
-    shown = os.path.relpath(path)
-    print(f"snapshot saved: {shown}")
-    print(f"restore it with: make restore f={shown}")
-
-
-def downgrade(target: str) -> None:
-    cfg = config()
-    heads = current_heads()
-    # Alembic's own resolution of the target (private API, the one
-    # `alembic downgrade` uses): a bad target fails here, before the snapshot.
-    steps = ScriptDirectory.from_config(cfg)._downgrade_revs(target, heads)
-    if not steps:
-        print(f"already at {target}; nothing to revert")
-        return
-    backup(heads)
-    cfg.attributes["without_models"] = True
-    command.downgrade(cfg, target)
-    print(f"reverted {len(steps)} revision(s); database at {label(current_heads())}")
-
-
-def restore(path: str) -> None:
-    url, file = database_url(), Path(path)
-    snapshot.check_readable(url, file)
-    # The database as it is now, in case the snapshot restored was the wrong one.
-    backup()
-    snapshot.restore(url, file)
-    print(f"restored {path}; database at {label(current_heads())}")
+        # Alembic's own command; --raiseerr hands its errors to main() below.
+        CommandLine(prog="migrator").main(["--raiseerr", *argv])
+    if name in ("revision", "upgrade") and env("REFRESH_GENERATED") == "1":
+        refresh_generated(Config(env("ALEMBIC_CONFIG")))
 
 
 def failing_revision(exc: BaseException) -> str:
-    """'revision X (message): ' when the error came from inside a revision file."""
-    found, tb = None, exc.__traceback__
-    while tb is not None:
-        module = tb.tb_frame.f_globals
-        if "revision" in module and "down_revision" in module:
-            found = module
-        tb = tb.tb_next
+    """'revision X (message) failed, rolled back: ' for an error raised in a revision."""
+    found = revision_module(exc)
     if found is None:
         return ""
     title = (found.get("__doc__") or "").strip().splitlines()[:1]
     return f"revision {found['revision']} ({''.join(title)}) failed, rolled back: "
-
-
-def parser() -> tuple[argparse.ArgumentParser, dict]:
-    """The commands that are ours (and their names); each sets ``run``, called
-    with the parsed arguments."""
-    parser = argparse.ArgumentParser(
-        prog="migrator", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    commands = parser.add_subparsers(required=True)
-
-    def add(name: str, run, *arguments: tuple[str, dict]) -> None:
-        sub = commands.add_parser(name)
-        for argument, options in arguments:
-            sub.add_argument(argument, **options)
-        sub.set_defaults(run=run)
-
-    add("upgrade", lambda a: upgrade(a.target), ("target", {"nargs": "?", "default": "head"}))
-    add("downgrade", lambda a: downgrade(a.target), ("target", {}))
-    add("check", lambda a: check.run(config()))
-    add("backup", lambda a: backup())
-    add("restore", lambda a: restore(a.path), ("path", {}))
-    add("sql", lambda a: review.sql(config(), a.range, current_heads), ("range", {"nargs": "?"}))
-    add(
-        "lint",
-        lambda a: review.lint(config(), a.range),
-        ("range", {"nargs": "?", "default": "base:heads"}),
-    )
-    add("schema", lambda a: schema.write(config(), database_url()))
-    add("erd", lambda a: erd.write())
-    return parser, commands.choices
-
-
-def run(argv: list[str]) -> None:
-    ours, names = parser()
-    if argv and argv[0] not in names and not argv[0].startswith("-"):
-        # Alembic's own command; --raiseerr hands its errors to main() below.
-        CommandLine(prog="migrator").main(["--raiseerr", *argv])
-    else:
-        args = ours.parse_args(argv)
-        args.run(args)
-    # In the dev container (REFRESH_GENERATED=1, see docker-compose.yml),
-    # schema.sql and the ER diagram follow every new or applied revision, so
-    # the diff under review shows what it does to the schema.
-    if argv[0] in ("revision", "upgrade") and env("REFRESH_GENERATED") == "1":
-        try:
-            schema.write(config(), database_url())
-            erd.write()
-        except (MigratorError, DBAPIError, OSError) as exc:
-            # The revision or the upgrade itself succeeded: say so by exit 0.
-            print(f"warning: schema.sql and the ER diagram not refreshed: {exc}", file=sys.stderr)
 
 
 def main(argv: list[str]) -> int:

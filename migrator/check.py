@@ -21,8 +21,8 @@ from sqlalchemy.dialects import postgresql
 from migrator import MigratorError, checksums, label
 
 
-def run(config: Config) -> None:
-    script = ScriptDirectory.from_config(config)
+def run(alembic_cfg: Config) -> None:
+    script = ScriptDirectory.from_config(alembic_cfg)
     problems: list[str] = []
 
     def compare(heads, context) -> list:
@@ -47,7 +47,7 @@ def run(config: Config) -> None:
 
     # Runs env.py (connection, lock, autogenerate options) with `compare` in
     # place of the migrations.
-    with EnvironmentContext(config, script, fn=compare):
+    with EnvironmentContext(alembic_cfg, script, fn=compare):
         script.run_env()
     if problems:
         raise MigratorError("; ".join(problems))
@@ -101,16 +101,16 @@ def describe(change: tuple) -> str:
             return f"~ make {named(schema, table, col)} {'nullable' if nullable else 'NOT NULL'}"
         case ("modify_default" | "modify_comment", schema, table, col, _, old, new):
             what = kind.removeprefix("modify_")
-            return f"{sign} {what} of {named(schema, table, col)} from {text(old)} to {text(new)}"
+            return f"{sign} {what} of {named(schema, table, col)} from {shown(old)} to {shown(new)}"
         case ("add_table_comment", table, old):
-            new = text(table.comment)
-            return f"~ change comment of table {table.fullname} from {text(old)} to {new}"
+            new = shown(table.comment)
+            return f"~ change comment of table {table.fullname} from {shown(old)} to {new}"
         case ("remove_table_comment", table):
             return f"~ change comment of table {table.fullname} to none"
     return f"~ {kind} {' '.join(map(str, change[1:]))}"
 
 
-def text(value) -> str:
+def shown(value) -> str:
     """A server default (reflected or from the model) or a comment, as SQL shows it."""
     if value is None:
         return "none"

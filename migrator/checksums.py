@@ -87,7 +87,5 @@ def edited(connection: Connection, script: ScriptDirectory) -> list[str]:
 def validate(connection: Connection, script: ScriptDirectory) -> None:
     """Refuse to migrate a database over revisions that are not what ran on it."""
     problems = edited(connection, script)
-    # No transaction left open: Alembic starts its own on this connection.
-    connection.rollback()
     if problems:
         raise MigratorError("; ".join(problems))

@@ -1,4 +1,4 @@
-"""Connecting to PostgreSQL and holding the migration lock."""
+"""Connecting to PostgreSQL, holding the migration lock, reading the database's revision."""
 
 import logging
 import time
@@ -7,13 +7,14 @@ from contextlib import contextmanager
 
 import psycopg2.extensions
 import psycopg2.extras
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from migrator import MigratorError
-from migrator.settings import seconds
+from migrator.settings import database_url, seconds
 
 log = logging.getLogger("migrator")
 
@@ -56,7 +57,7 @@ def reason(exc: BaseException) -> str:
 def connect(url: URL) -> Iterator[Connection]:
     """One connection for the whole run, waiting up to DB_WAIT_TIMEOUT seconds
     for a database that is still starting."""
-    deadline = time.monotonic() + seconds("DB_WAIT_TIMEOUT", 60)
+    deadline = time.monotonic() + seconds("DB_WAIT_TIMEOUT")
     engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5})
     next_report = time.monotonic() + 2
     while True:
@@ -89,7 +90,7 @@ def migration_lock(connection: Connection) -> Iterator[None]:
     all migrate at start, `--scale migrator=3`) run one after the other, so each
     revision is applied once. A session lock: a crashed migrator's connection
     closes and releases it."""
-    timeout = seconds("MIGRATION_LOCK_TIMEOUT", 300)
+    timeout = seconds("MIGRATION_LOCK_TIMEOUT")
     deadline = time.monotonic() + timeout
     lock = text("SELECT pg_try_advisory_lock(:id)").bindparams(id=MIGRATION_LOCK_ID)
     waiting = False
@@ -116,3 +117,9 @@ def migration_lock(connection: Connection) -> Iterator[None]:
             connection.commit()
         except DBAPIError:
             pass  # a broken connection: closing it releases the lock
+
+
+def current_heads() -> tuple[str, ...]:
+    """The revisions the configured database is at (empty at base)."""
+    with connect(database_url()) as connection:
+        return MigrationContext.configure(connection).get_current_heads()

@@ -1,5 +1,5 @@
-"""The entity-relationship diagram of the models: Mermaid text in the README
-(GitHub draws it) and an SVG drawn by Graphviz, both from ``Base.metadata``."""
+"""The entity-relationship diagram of the models: Mermaid text in docs/erd.md
+(GitHub draws it) and an SVG drawn by Graphviz, both from the MODELS_METADATA."""
 
 import hashlib
 import re
@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql
 
 from migrator import MigratorError
 
-README = Path("README.md")
-SVG = Path("erd.svg")
+DIAGRAM = Path("docs/erd.md")
+SVG = Path("docs/erd.svg")
 START, END = "<!-- erd:start -->", "<!-- erd:end -->"
 
 
@@ -137,16 +137,13 @@ def embedded(readme: str) -> str:
     """The ER diagram block of the README text, markers included."""
     start, end = readme.find(START), readme.find(END)
     if start < 0 or end < start:
-        raise MigratorError(f"{README} has no {START} ... {END} markers for the ER diagram")
+        raise MigratorError(f"{DIAGRAM} has no {START} ... {END} markers for the ER diagram")
     return readme[start : end + len(END)]
 
 
-def write() -> None:
-    import models  # the project's models (the current folder's): only this command needs them
-
-    metadata = models.Base.metadata
-    readme = README.read_text()
-    block, drawn = embedded(readme), svg(metadata)  # both, before either file changes
-    README.write_text(readme.replace(block, readme_block(metadata), 1))
+def write(metadata: MetaData) -> None:
+    page = DIAGRAM.read_text()
+    block, drawn = embedded(page), svg(metadata)  # both, before either file changes
+    DIAGRAM.write_text(page.replace(block, readme_block(metadata), 1))
     SVG.write_text(drawn)
-    print(f"{README} (between the erd markers) and {SVG}: the ER diagram of the models")
+    print(f"{DIAGRAM} (between the erd markers) and {SVG}: the ER diagram of the models")

@@ -10,9 +10,8 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
-from migrator import db
-from migrator.review import quietly
-from migrator.snapshot import client
+from migrator import db, quietly
+from migrator.pgtools import client
 
 SCHEMA_FILE = Path("schema.sql")
 HEADER = "-- The schema at head, built from the migrations by `make schema`: do not edit.\n"
@@ -48,7 +47,7 @@ def dump(url: URL) -> str:
     return normalise(done.stdout)
 
 
-def build(cfg: Config, url: URL) -> str:
+def build(alembic_cfg: Config, url: URL) -> str:
     """The schema the migrations give, from a scratch database created next to
     the one at ``url`` and dropped after, so the result never depends on what
     that database holds."""
@@ -58,14 +57,14 @@ def build(cfg: Config, url: URL) -> str:
         server.execute(text(f'CREATE DATABASE "{scratch}" TEMPLATE template0'))
         try:
             with db.connect(url.set(database=scratch)) as connection:
-                cfg.attributes["connection"] = connection
+                alembic_cfg.attributes["connection"] = connection
                 with quietly():
-                    command.upgrade(cfg, "head")
+                    command.upgrade(alembic_cfg, "head")
             return dump(url.set(database=scratch))
         finally:
             server.execute(text(f'DROP DATABASE "{scratch}" WITH (FORCE)'))
 
 
-def write(cfg: Config, url: URL) -> None:
-    SCHEMA_FILE.write_text(build(cfg, url))
+def write(alembic_cfg: Config, url: URL) -> None:
+    SCHEMA_FILE.write_text(build(alembic_cfg, url))
     print(f"{SCHEMA_FILE}: the schema at head, rebuilt from the migrations")

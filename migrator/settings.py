@@ -1,4 +1,5 @@
-"""Every setting, read from the environment, falling back to the project's .env.
+"""Every setting, in one place: the real environment first, then the project's
+.env (read by Compose's rules, through python-dotenv), then the default below.
 
 This is the one place the database URL is built: ``DATABASE_URL`` when set (for
 deployments), else the ``POSTGRES_*`` variables Compose also uses for the
@@ -9,8 +10,11 @@ password and for the URL.
 import os
 import re
 from functools import cache
+from importlib import import_module
 from pathlib import Path
 
+from dotenv import dotenv_values
+from sqlalchemy import MetaData
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -18,27 +22,55 @@ from migrator import MigratorError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# Each setting's default, stated once. .env repeats the ones a team tunes, and
+# the README documents them all.
+DEFAULTS: dict[str, str] = {
+    # Where the database is, when DATABASE_URL is not set.
+    "POSTGRES_HOST": "localhost",
+    "POSTGRES_PORT": "5432",
+    # Seconds the migrator waits for the database to accept connections.
+    "DB_WAIT_TIMEOUT": "60",
+    # Seconds a migrator waits while another one holds the migration lock.
+    "MIGRATION_LOCK_TIMEOUT": "300",
+    # Where snapshots go (make snapshot, and before every downgrade).
+    "SNAPSHOT_DIR": str(PROJECT_ROOT / "snapshots"),
+    # 1 in the dev container: schema.sql and the ER diagram follow each new,
+    # applied or reverted revision.
+    "REFRESH_GENERATED": "0",
+    # The metadata autogenerate, check, the ERD and schema.sql compare with:
+    # "package.module:attribute", your own declarative Base's metadata.
+    "MODELS_METADATA": "models:Base.metadata",
+    # The last revision already applied in production: lint findings on it and
+    # on the revisions before it are listed as baselined and do not fail.
+    "LINT_BASELINE": "",
+    # Alembic's configuration file.
+    "ALEMBIC_CONFIG": "alembic.ini",
+}
+
 
 @cache
-def _dotenv() -> dict[str, str]:
+def _dotenv() -> dict[str, str | None]:
     # Lets `alembic` and `pytest` run from a host virtualenv with the same
-    # defaults Compose reads; the real environment always wins.
+    # defaults Compose reads.
     path = PROJECT_ROOT / ".env"
-    if not path.is_file():
-        return {}
-    pairs = {}
-    for line in path.read_text().splitlines():
-        key, sep, value = line.partition("=")
-        if sep and not key.lstrip().startswith("#"):
-            pairs[key.strip()] = value.split(" #")[0].strip().strip("'\"")
-    return pairs
+    return dotenv_values(path) if path.is_file() else {}
 
 
-def env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
+def env(name: str) -> str | None:
+    """The setting ``name``: the environment, else .env, else its default; an
+    empty value counts as unset."""
+    for source in (os.environ, _dotenv(), DEFAULTS):
+        value = source.get(name)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def required(name: str) -> str:
+    value = env(name)
     if value is None:
-        value = _dotenv().get(name)
-    return value if value not in (None, "") else default
+        raise MigratorError(f"{name} is not set: set it in .env or the environment")
+    return value
 
 
 def secret(name: str) -> str | None:
@@ -51,12 +83,20 @@ def secret(name: str) -> str | None:
         raise MigratorError(f"cannot read {name}_FILE={path}: {exc.strerror}") from None
 
 
-def seconds(name: str, default: float) -> float:
+def seconds(name: str) -> float:
     value = env(name)
     try:
-        return default if value is None else float(value)
+        return float(value or 0)
     except ValueError:
         raise MigratorError(f"{name} must be a number of seconds, not {value!r}") from None
+
+
+def whole(name: str) -> int:
+    value = env(name)
+    try:
+        return int(value or 0)
+    except ValueError:
+        raise MigratorError(f"{name} must be a whole number, not {value!r}") from None
 
 
 def database_url() -> URL:
@@ -69,8 +109,8 @@ def database_url() -> URL:
                 "postgresql+psycopg2",
                 username=env("POSTGRES_USER"),
                 password=secret("POSTGRES_PASSWORD"),
-                host=env("POSTGRES_HOST", "localhost"),
-                port=int(env("POSTGRES_PORT", "5432")),
+                host=env("POSTGRES_HOST"),
+                port=int(env("POSTGRES_PORT")),
                 database=env("POSTGRES_DB"),
             )
     except (ArgumentError, ValueError):
@@ -84,6 +124,21 @@ def database_url() -> URL:
             f"DATABASE_URL must be a postgresql+psycopg2:// URL, not {url.drivername}://"
         )
     return url
+
+
+def models_metadata() -> MetaData:
+    """The MetaData that MODELS_METADATA names, imported."""
+    where = env("MODELS_METADATA")
+    module, _, attributes = where.partition(":")
+    try:
+        found = import_module(module)
+        for attribute in filter(None, attributes.split(".")):
+            found = getattr(found, attribute)
+    except (ImportError, AttributeError) as exc:
+        raise MigratorError(f"MODELS_METADATA={where} cannot be loaded: {exc}") from None
+    if not isinstance(found, MetaData):
+        raise MigratorError(f"MODELS_METADATA={where} is not a SQLAlchemy MetaData")
+    return found
 
 
 # A URL's user:password@, or a libpq key=value password.

@@ -3,7 +3,7 @@ that bad input gives one readable line and a non-zero exit."""
 
 import pytest
 
-from tests.conftest import assert_one_line_error, run_migrator
+from tests.helpers import assert_one_line_error, run_migrator
 
 
 def test_upgrade_reports_what_it_applied_then_that_it_is_at_head(database_url):

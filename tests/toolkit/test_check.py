@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import DefaultClause, MetaData, Table
 
 from migrator import check
-from tests.conftest import assert_one_line_error, run_migrator
+from tests.helpers import assert_one_line_error, edit, run_migrator
 
 PHONE_MODULE = """
 from sqlalchemy import ForeignKey, String
@@ -21,12 +21,6 @@ class Phone(Base):
     address_id: Mapped[int] = mapped_column(ForeignKey("address.id"), index=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
 """
-
-
-def edit(path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new))
 
 
 def test_the_models_match_the_migrations(migrated_url):

@@ -12,7 +12,7 @@ import docker
 import pytest
 
 from migrator.settings import PROJECT_ROOT
-from tests.test_check import PHONE_MODULE
+from tests.toolkit.test_check import PHONE_MODULE
 
 
 def run(*args: str, environ: dict, cwd=PROJECT_ROOT) -> subprocess.CompletedProcess:

@@ -1,5 +1,6 @@
-"""schema.sql: the schema at head as the migrations build it, stable from run to
-run, rebuilt by `make schema` without touching the database it is given."""
+"""schema.sql: the schema at head as the migrations build it (the fixture's
+here; yours: tests/migrations/), stable from run to run, rebuilt by
+`make schema` without touching the database it is given."""
 
 import difflib
 import shutil
@@ -7,17 +8,15 @@ import shutil
 from sqlalchemy import Engine, text
 
 from migrator import schema
-from migrator.settings import PROJECT_ROOT
-from tests.conftest import add_revision, run_migrator
-from tests.test_check import PHONE_MODULE
+from tests.helpers import add_revision, run_migrator
+from tests.toolkit.conftest import FIXTURE
+from tests.toolkit.test_check import PHONE_MODULE
 
 HEAD = "7e8f9a0b1c2d"
 
 
 def test_schema_sql_is_the_schema_the_migrations_build(migrated_url):
-    assert schema.dump(migrated_url) == (PROJECT_ROOT / "schema.sql").read_text(), (
-        "schema.sql is out of date with the migrations: run `make schema` and commit it"
-    )
+    assert schema.dump(migrated_url) == (FIXTURE / "schema.sql").read_text()
 
 
 def test_the_dump_is_the_same_from_run_to_run(migrated_url):
@@ -41,7 +40,7 @@ def test_make_schema_builds_from_the_migrations_on_a_scratch_database(
     result = run_migrator("schema", url=database_url, cwd=project)
 
     assert result.returncode == 0, result.stderr
-    before = (PROJECT_ROOT / "schema.sql").read_text().splitlines()
+    before = (FIXTURE / "schema.sql").read_text().splitlines()
     after = (project / "schema.sql").read_text().splitlines()
     assert [line for line in difflib.ndiff(before, after) if line[:1] in "+-"] == [
         "-     temporary_addr character varying(100)",
@@ -58,7 +57,7 @@ def test_make_schema_builds_from_the_migrations_on_a_scratch_database(
 def test_in_the_dev_container_a_new_revision_and_an_upgrade_refresh_schema_and_erd(
     project, migrated_url
 ):
-    shutil.copy(PROJECT_ROOT / "README.md", project)
+    shutil.copytree(FIXTURE / "docs", project / "docs")
     (project / "models" / "phone.py").write_text(PHONE_MODULE)
 
     written = run_migrator(
@@ -73,8 +72,8 @@ def test_in_the_dev_container_a_new_revision_and_an_upgrade_refresh_schema_and_e
 
     assert written.returncode == 0, written.stderr
     assert "CREATE TABLE public.phone (" in (project / "schema.sql").read_text()
-    assert "phone {" in (project / "README.md").read_text()
-    assert "phone" in (project / "erd.svg").read_text()
+    assert "phone {" in (project / "docs" / "erd.md").read_text()
+    assert "phone" in (project / "docs" / "erd.svg").read_text()
 
     (project / "schema.sql").unlink()
     applied = run_migrator("upgrade", url=migrated_url, cwd=project, REFRESH_GENERATED="1")
@@ -88,7 +87,7 @@ def test_outside_the_dev_container_nothing_but_the_database_changes(project, dat
 
 
 def test_a_refresh_that_fails_is_a_warning_after_a_successful_upgrade(project, database_url):
-    # No README.md in the copy: the ER diagram has nowhere to go.
+    # No docs/erd.md in the copy: the ER diagram has nowhere to go.
     result = run_migrator("upgrade", url=database_url, cwd=project, REFRESH_GENERATED="1")
 
     assert result.returncode == 0, result.stderr

@@ -10,8 +10,8 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from tests.conftest import add_revision, assert_one_line_error, run_migrator
-from tests.test_check import PHONE_MODULE
+from tests.helpers import add_revision, assert_one_line_error, run_migrator
+from tests.toolkit.test_check import PHONE_MODULE
 
 HEAD = "7e8f9a0b1c2d"
 

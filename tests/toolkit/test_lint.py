@@ -9,9 +9,10 @@ import pytest
 from alembic import command
 from alembic.config import Config
 
-from migrator import MigratorError, review
+from migrator import MigratorError, commands, offline
+from migrator.lint import lint
 from migrator.settings import PROJECT_ROOT
-from tests.conftest import add_revision, assert_one_line_error, run_migrator, version
+from tests.helpers import add_revision, assert_one_line_error, run_migrator, version
 
 FIRST, HEAD = "1a2b3c4d5e6f", "7e8f9a0b1c2d"
 NOWHERE = "postgresql+psycopg2://nobody:x@127.0.0.1:9/nothing"
@@ -29,32 +30,68 @@ def test_sql_prints_what_the_database_lacks_and_runs_nothing(alembic_config, dat
     assert version(database_url) == [FIRST]
 
 
-def test_sql_at_head_says_there_is_nothing_to_run(migrated_url, capsys):
-    review.sql(Config(PROJECT_ROOT / "alembic.ini"), None, lambda: tuple(version(migrated_url)))
+def test_sql_at_head_says_there_is_nothing_to_run(
+    migrated_url, fixture_project, monkeypatch, capsys
+):
+    monkeypatch.setenv("DATABASE_URL", migrated_url.render_as_string(False))
+    commands.sql(Config(fixture_project / "alembic.ini"), None)
     assert capsys.readouterr().out == "-- nothing to run: the database is at head\n"
 
 
 @pytest.fixture
-def offline(monkeypatch):
+def no_database(monkeypatch):
     """Alembic's offline mode never connects: a URL where nothing listens proves it."""
     monkeypatch.setenv("DATABASE_URL", NOWHERE)
 
 
-def test_sql_of_a_range_needs_no_database(offline, capsys):
-    review.sql(Config(PROJECT_ROOT / "alembic.ini"), f"base:{FIRST}", None)
+def test_sql_of_a_range_needs_no_database(no_database, fixture_project, capsys):
+    commands.sql(Config(fixture_project / "alembic.ini"), f"base:{FIRST}")
     out = capsys.readouterr().out
     assert "CREATE TABLE address (" in out
     assert "CREATE TABLE family (" in out
     assert "ALTER TABLE" not in out
 
 
-def test_sql_refuses_a_target_that_is_not_a_range(offline):
+def test_the_offline_sql_of_an_upgrade_refuses_a_target_that_is_not_a_range(
+    no_database, fixture_project
+):
     with pytest.raises(MigratorError, match="'head' is not a range: give <from>:<to>"):
-        review.sql(Config(PROJECT_ROOT / "alembic.ini"), "head", None)
+        offline.upgrade_sql(Config(fixture_project / "alembic.ini"), "head")
+
+
+def test_sql_of_one_revision_is_its_own_sql_as_lint_reads_it(no_database, fixture_project, capsys):
+    commands.sql(Config(fixture_project / "alembic.ini"), HEAD)
+    out = capsys.readouterr().out
+    assert out.startswith("BEGIN;\n\n-- Running upgrade 1a2b3c4d5e6f -> 7e8f9a0b1c2d")
+    assert "ALTER TABLE address ADD COLUMN temporary_addr VARCHAR(100);" in out
+    assert "CREATE TABLE address" not in out
+
+
+def test_the_hint_for_a_merge_revision_points_at_its_own_sql(linted, project, capfd):
+    add_revision(project, "b1b1b1b1b1b1", HEAD, NOT_NULL)
+    add_revision(project, "b2b2b2b2b2b2", HEAD, "pass")
+    add_revision(
+        project,
+        "3e3e3e3e3e3e",
+        ("b1b1b1b1b1b1", "b2b2b2b2b2b2"),
+        NOT_NULL.replace("country", "region"),
+    )
+
+    with pytest.raises(MigratorError, match="make sql r=3e3e3e3e3e3e\\)") as failed:
+        lint(linted)
+    # squawk names the line where the statement begins (after the previous `;`,
+    # its comment included) in what that hint prints.
+    out = capfd.readouterr().out
+    (line,) = re.findall(r"3e3e3e3e3e3e_test\.py:(\d+):\d+: warning: adding-required-field", out)
+    commands.sql(linted, "3e3e3e3e3e3e")
+    own = capfd.readouterr().out.splitlines()
+    statement = own[int(line) - 1 :][:4]
+    assert "ADD COLUMN region" in "\n".join(statement), (line, own)
+    assert "make sql r=b1b1b1b1b1b1" in str(failed.value)
 
 
 @pytest.fixture
-def linted(project: Path, offline, monkeypatch) -> Config:
+def linted(project: Path, no_database, monkeypatch) -> Config:
     """A project copy with the project's squawk configuration, as the current folder."""
     shutil.copy(PROJECT_ROOT / ".squawk.toml", project)
     monkeypatch.chdir(project)
@@ -69,8 +106,8 @@ def findings(output: str) -> dict[str, set[str]]:
     return found
 
 
-def test_the_starting_revisions_pass_lint(linted, capfd):
-    review.lint(linted)
+def test_the_fixture_revisions_pass_lint(linted, capfd):
+    lint(linted)
     assert capfd.readouterr().out.splitlines() == ["lint: 2 revision(s), no unsafe operation found"]
 
 
@@ -103,7 +140,7 @@ def test_each_unsafe_operation_is_flagged_in_its_own_revision(linted, project, c
         down = revision
 
     with pytest.raises(MigratorError, match=f"{len(UNSAFE)} of {len(UNSAFE)} revision"):
-        review.lint(linted, f"{HEAD}:heads")
+        lint(linted, f"{HEAD}:heads")
 
     flagged = findings(capfd.readouterr().out)
     assert set(flagged) == set(expected)
@@ -117,7 +154,7 @@ def test_a_reviewed_exception_recorded_in_the_revision_lets_it_pass(linted, proj
     exception = f"squawk_ignore = {{'adding-required-field': {reason!r}}}"
     path.write_text(f"{path.read_text()}\n{exception}\n")
 
-    review.lint(linted)
+    lint(linted)
 
     out = capfd.readouterr().out
     assert f"{path.relative_to(project)}: adding-required-field ignored, reviewed: {reason}" in out
@@ -129,6 +166,6 @@ def test_an_exception_for_an_unknown_rule_is_flagged(linted, project, capfd):
     path.write_text(path.read_text() + "\nsquawk_ignore = {'ban-drop-colum': 'typo'}\n")
 
     with pytest.raises(MigratorError, match="1 of 3 revision"):
-        review.lint(linted)
+        lint(linted)
 
     assert findings(capfd.readouterr().out) == {path.name: {"ban-drop-column", "unused-ignore"}}

@@ -1,55 +1,28 @@
-"""Snapshots (pg_dump, custom format) taken before every downgrade, and their restore."""
+"""Snapshots (pg_dump, custom format), taken before every downgrade and by
+`make snapshot`, and their restore."""
 
 import os
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import URL
 
 from migrator import MigratorError
-from migrator.settings import PROJECT_ROOT, env
-
-
-def backup_dir() -> Path:
-    return Path(env("BACKUP_DIR", str(PROJECT_ROOT / "backups")))
-
-
-def client(args: list[str], url: URL, **kwargs) -> subprocess.CompletedProcess:
-    """Run a PostgreSQL client tool (pg_dump, pg_restore, psql) against ``url``;
-    its failure becomes one error line."""
-    # The password travels in the environment, never on a command line.
-    libpq = {
-        "PGHOST": url.host,
-        "PGPORT": str(url.port or 5432),
-        "PGUSER": url.username,
-        "PGPASSWORD": url.password,
-        "PGDATABASE": url.database,
-    }
-    # TLS settings of the URL (?sslmode=require, ...) as libpq's variables.
-    for key in ("sslmode", "sslrootcert", "sslcert", "sslkey"):
-        if key in url.query:
-            libpq[f"PG{key.upper()}"] = str(url.query[key])
-    environ = {**os.environ, **{k: v for k, v in libpq.items() if v is not None}}
-    try:
-        done = subprocess.run(args, env=environ, capture_output=True, text=True, **kwargs)
-    except FileNotFoundError:
-        raise MigratorError(f"{args[0]} not found: it is in the dev image (use make)") from None
-    if done.returncode != 0:
-        raise MigratorError(f"{args[0]} failed: {' '.join(done.stderr.split())}")
-    return done
+from migrator.pgtools import client
+from migrator.settings import env
 
 
 def take(url: URL, revision: str) -> Path:
-    """Dump the whole database to backups/<time>-<database>-at-<revision>.dump."""
-    folder = backup_dir()
+    """Dump the whole database to SNAPSHOT_DIR/<time>-<database>-at-<revision>.dump."""
+    folder = Path(env("SNAPSHOT_DIR"))
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     path = folder / f"{stamp}-{url.database}-at-{revision}.dump"
     try:
         client(["pg_dump", "--format=custom", f"--file={path}"], url)
-    except MigratorError:
-        path.unlink(missing_ok=True)  # never leave a half-written snapshot behind
+    except BaseException:
+        # A failure, Ctrl-C or `docker stop`: never leave a half-written snapshot.
+        path.unlink(missing_ok=True)
         raise
     return path
 

@@ -17,11 +17,11 @@ def refuse_empty(context, revision, directives) -> None:
         )
 
 
-def record_applied(config: Config):
+def record_applied(alembic_cfg: Config):
     """A callback for each step Alembic applies, run inside that step's
-    transaction: notes it in ``config.attributes["applied"]`` (the migrator
+    transaction: notes it in ``alembic_cfg.attributes["applied"]`` (the migrator
     reports them) and keeps the revision checksums in step."""
-    applied = config.attributes.setdefault("applied", [])
+    applied = alembic_cfg.attributes.setdefault("applied", [])
 
     def note(*, ctx, step, heads, **_) -> None:
         applied.append(step)

@@ -5,15 +5,22 @@ snapshots before downgrades, a database that is down or refuses us, two heads.""
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from migrator.db import MIGRATION_LOCK_ID
-from migrator.settings import PROJECT_ROOT
-from tests.conftest import add_revision, assert_one_line_error, query, run_migrator, version
+from tests import helpers
+from tests.helpers import (
+    add_revision,
+    assert_one_line_error,
+    migrator_command,
+    migrator_environment,
+    query,
+    run_migrator,
+    version,
+)
 
 HEAD = "7e8f9a0b1c2d"
 
@@ -29,17 +36,11 @@ def columns(url, table: str) -> list[str]:
     ]
 
 
-def migrator_process(*args: str, url, cwd=PROJECT_ROOT, **env_vars) -> subprocess.Popen:
-    environ = {
-        **os.environ,
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "DATABASE_URL": url.render_as_string(False),
-        **env_vars,
-    }
+def migrator_process(*args: str, url, cwd=None, **env_vars) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "migrator", *args],
-        cwd=cwd,
-        env=environ,
+        migrator_command(*args),
+        cwd=cwd or helpers.DEFAULT_CWD,
+        env=migrator_environment(url, **env_vars),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -172,14 +173,14 @@ def test_downgrade_snapshots_first_and_restore_brings_every_row_back(migrated_ur
         )
     engine.dispose()
 
-    down = run_migrator("downgrade", "-1", url=migrated_url, BACKUP_DIR=str(tmp_path))
+    down = run_migrator("downgrade", "-1", url=migrated_url, SNAPSHOT_DIR=str(tmp_path))
     assert down.returncode == 0, down.stderr
     (snapshot,) = tmp_path.glob(f"*-at-{HEAD}.dump")
-    assert f"snapshot saved: {os.path.relpath(snapshot, PROJECT_ROOT)}" in down.stdout
+    assert f"snapshot saved: {os.path.relpath(snapshot, helpers.DEFAULT_CWD)}" in down.stdout
     assert "make restore f=" in down.stdout
     assert "temporary_addr" not in columns(migrated_url, "address")
 
-    restored = run_migrator("restore", str(snapshot), url=migrated_url, BACKUP_DIR=str(tmp_path))
+    restored = run_migrator("restore", str(snapshot), url=migrated_url, SNAPSHOT_DIR=str(tmp_path))
     assert restored.returncode == 0, restored.stderr
     # What the restore replaced was saved first: the database one revision down.
     assert len(list(tmp_path.glob("*-at-1a2b3c4d5e6f.dump"))) == 1
@@ -202,13 +203,40 @@ def test_restore_refuses_a_missing_or_corrupt_snapshot_and_touches_nothing(
     assert "temporary_addr" in columns(migrated_url, "address")
 
 
-def test_backup_takes_a_snapshot_on_demand(migrated_url, tmp_path):
-    result = run_migrator("backup", url=migrated_url, BACKUP_DIR=str(tmp_path))
+def test_snapshot_takes_a_snapshot_on_demand(migrated_url, tmp_path):
+    result = run_migrator("snapshot", url=migrated_url, SNAPSHOT_DIR=str(tmp_path))
     assert result.returncode == 0, result.stderr
     (snapshot,) = tmp_path.glob(f"*-at-{HEAD}.dump")
     assert (
         subprocess.run(["pg_restore", "--list", str(snapshot)], capture_output=True).returncode == 0
     )
+
+
+def test_an_interrupted_snapshot_leaves_no_file_behind(migrated_url, tmp_path):
+    # pg_dump waits for a table another session holds locked: stopped there.
+    engine = create_engine(migrated_url)
+    with engine.connect() as holder:
+        holder.execute(text("LOCK TABLE address IN ACCESS EXCLUSIVE MODE"))
+        process = migrator_process("snapshot", url=migrated_url, SNAPSHOT_DIR=str(tmp_path))
+        wait_for(
+            lambda: (
+                query(
+                    migrated_url,
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE application_name = 'pg_dump' AND wait_event_type = 'Lock'",
+                )
+                == [(1,)]
+            ),
+            "pg_dump to wait for the locked table",
+        )
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=20)
+        holder.rollback()
+    engine.dispose()
+
+    assert process.returncode == 130, stderr
+    assert "nothing was left half-done" in stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 # ---- the database is down, slow, or wrong

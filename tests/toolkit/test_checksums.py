@@ -7,7 +7,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from migrator.checksums import checksum
-from tests.conftest import add_revision, assert_one_line_error, run_migrator
+from tests.helpers import add_revision, assert_one_line_error, run_migrator
 
 FIRST, HEAD = "1a2b3c4d5e6f", "7e8f9a0b1c2d"
 

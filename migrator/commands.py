@@ -1,0 +1,124 @@
+"""The migrator's own commands, one function each. `python -m migrator` builds
+its command line from these signatures, and its help from the first line of
+each docstring; every other command is Alembic's own."""
+
+import os
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from migrator import MigratorError, db, label, offline, snapshots
+from migrator import check as model_check
+from migrator import erd as diagram
+from migrator import lint as squawk_lint
+from migrator import schema as schema_file
+from migrator.settings import database_url, models_metadata
+
+
+def describe(script: ScriptDirectory, revisions) -> str:
+    return ", ".join(f"{rev} ({script.get_revision(rev).doc})" for rev in revisions)
+
+
+def upgrade(alembic_cfg: Config, target: str = "head") -> None:
+    """Wait for the database, refuse multiple heads, apply the pending revisions (default: head)."""
+    script = ScriptDirectory.from_config(alembic_cfg)
+    heads = script.get_heads()
+    # Checked before connecting: with two heads, "head" means nothing.
+    if target == "head" and len(heads) > 1:
+        raise MigratorError(
+            f"multiple heads: {describe(script, heads)}; run `make merge` to join them"
+        )
+    # Flyway's validate: nothing is applied over a revision edited since it ran.
+    alembic_cfg.attributes["validate_checksums"] = True
+    alembic_cfg.attributes["without_models"] = True
+    command.upgrade(alembic_cfg, target)
+    applied = alembic_cfg.attributes.get("applied", [])
+    if applied:
+        print(f"applied {len(applied)} revision(s); database at {target}")
+    else:
+        print(f"already at {target}; nothing to apply")
+
+
+def downgrade(alembic_cfg: Config, target: str) -> None:
+    """Snapshot the database into SNAPSHOT_DIR, then revert to TARGET (-1, or a revision)."""
+    heads = db.current_heads()
+    # Alembic's own resolution of the target (private API, the one
+    # `alembic downgrade` uses): a bad target fails here, before the snapshot.
+    steps = ScriptDirectory.from_config(alembic_cfg)._downgrade_revs(target, heads)
+    if not steps:
+        print(f"already at {target}; nothing to revert")
+        return
+    take_snapshot(heads)
+    alembic_cfg.attributes["without_models"] = True
+    command.downgrade(alembic_cfg, target)
+    print(f"reverted {len(steps)} revision(s); database at {label(db.current_heads())}")
+
+
+def check(alembic_cfg: Config) -> None:
+    """Fail when the models and the migrations differ (one line each), or an applied
+    revision was edited."""
+    model_check.run(alembic_cfg)
+
+
+def take_snapshot(heads: tuple[str, ...]) -> None:
+    path = snapshots.take(database_url(), label(heads))
+    shown = os.path.relpath(path)
+    print(f"snapshot saved: {shown}")
+    print(f"restore it with: make restore f={shown}")
+
+
+def snapshot(alembic_cfg: Config) -> None:
+    """Snapshot the database (pg_dump) into SNAPSHOT_DIR."""
+    take_snapshot(db.current_heads())
+
+
+def restore(alembic_cfg: Config, file: str) -> None:
+    """Replace the database's schema and data with the snapshot FILE (the current
+    database is snapshotted first)."""
+    url, path = database_url(), Path(file)
+    snapshots.check_readable(url, path)
+    # The database as it is now, in case the snapshot restored was the wrong one.
+    take_snapshot(db.current_heads())
+    snapshots.restore(url, path)
+    print(f"restored {file}; database at {label(db.current_heads())}")
+
+
+def sql(alembic_cfg: Config, revisions: str | None = None) -> None:
+    """Print the SQL an upgrade would run, running nothing: FROM:TO, one revision's
+    own SQL as lint reads it, or by default what the database lacks."""
+    if revisions is not None and ":" not in revisions:
+        print(offline.revision_sql(alembic_cfg, revisions), end="")
+        return
+    if revisions is None:
+        revisions = offline.pending(alembic_cfg, db.current_heads())
+        if revisions is None:
+            print("-- nothing to run: the database is at head")
+            return
+    # On stderr, so the SQL's line numbers are those `make lint` reports.
+    print(
+        f"-- upgrade {revisions}: the SQL Alembic would run (offline mode; nothing runs)",
+        file=sys.stderr,
+    )
+    print(offline.upgrade_sql(alembic_cfg, revisions), end="")
+
+
+def lint(alembic_cfg: Config, revisions: str = "base:heads") -> None:
+    """Lint each revision's SQL with squawk (default: every revision; LINT_BASELINE
+    and earlier are reported, not failed)."""
+    squawk_lint.lint(alembic_cfg, revisions)
+
+
+def schema(alembic_cfg: Config) -> None:
+    """Rebuild schema.sql, the schema at head, from the migrations on a scratch database."""
+    schema_file.write(alembic_cfg, database_url())
+
+
+def erd(alembic_cfg: Config) -> None:
+    """Redraw the ER diagram of the models (docs/erd.md and docs/erd.svg)."""
+    diagram.write(models_metadata())
+
+
+COMMANDS = [upgrade, downgrade, check, snapshot, restore, sql, lint, schema, erd]

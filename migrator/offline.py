@@ -1,0 +1,63 @@
+"""The SQL an upgrade would send, written by Alembic's offline mode: nothing
+runs, no database is needed."""
+
+import io
+import re
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from migrator import MigratorError, quietly
+
+# Alembic writes this comment before each revision's statements in offline mode.
+RUNNING = re.compile(r"^-- Running upgrade .*-> (\S+)$", re.MULTILINE)
+
+
+def pending(alembic_cfg: Config, current: tuple[str, ...]) -> str | None:
+    """The range `make upgrade` would apply to a database at ``current``;
+    None when it is at head already."""
+    if len(current) > 1:
+        raise MigratorError(
+            f"the database is at several revisions ({', '.join(current)}): give r=<from>:<to>"
+        )
+    if set(current) == set(ScriptDirectory.from_config(alembic_cfg).get_heads()):
+        return None
+    return f"{current[0] if current else 'base'}:head"
+
+
+def upgrade_sql(alembic_cfg: Config, revisions: str) -> str:
+    """The SQL `upgrade` would run for ``revisions`` (``from:to``)."""
+    if ":" not in revisions:
+        raise MigratorError(f"{revisions!r} is not a range: give <from>:<to>, e.g. base:head")
+    buffer = io.StringIO()
+    with quietly():
+        command.upgrade(
+            Config(alembic_cfg.config_file_name, output_buffer=buffer), revisions, sql=True
+        )
+    return buffer.getvalue()
+
+
+def per_revision(sql: str) -> dict[str, str]:
+    """Offline SQL cut into each revision's own transaction, keyed by revision.
+    A revision's BEGIN comes just before its "-- Running upgrade" comment."""
+    found, cut = {}, 0
+    matches = list(RUNNING.finditer(sql))
+    for match, following in zip(matches, [*matches[1:], None], strict=True):
+        end = len(sql)
+        if following is not None:
+            begin = sql.rfind("BEGIN;", match.end(), following.start())
+            end = following.start() if begin < 0 else begin
+        found[match.group(1)] = sql[cut:end].strip() + "\n"
+        cut = end
+    return found
+
+
+def revision_sql(alembic_cfg: Config, revision: str) -> str:
+    """One revision's own SQL, exactly as `make lint` hands it to squawk (so
+    squawk's line numbers count in it), merge revisions included."""
+    script = ScriptDirectory.from_config(alembic_cfg)
+    found = script.get_revision(revision)
+    if found is None:
+        raise MigratorError(f"no revision {revision!r}")
+    return per_revision(upgrade_sql(alembic_cfg, f"base:{found.revision}"))[found.revision]

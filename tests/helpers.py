@@ -1,0 +1,105 @@
+"""What the tests share: the migrator run as a process, its one-line errors,
+hand-written revisions, and small queries."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL
+
+from migrator.settings import PROJECT_ROOT
+
+# Where run_migrator() runs when no cwd is given: the live project for the
+# tests of your migrations; tests/toolkit/conftest.py points it at the
+# toolkit's fixture project for the toolkit's own tests.
+DEFAULT_CWD = PROJECT_ROOT
+
+
+def run_migrator(
+    *args: str, url: URL | str | None = None, cwd: Path | None = None, **env_vars: str
+) -> subprocess.CompletedProcess:
+    """`python -m migrator ARGS` in a process of its own, as the container runs it."""
+    return subprocess.run(
+        migrator_command(*args),
+        cwd=cwd or DEFAULT_CWD,
+        env=migrator_environment(url, **env_vars),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def migrator_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "migrator", *args]
+
+
+def migrator_environment(url: URL | str | None = None, **env_vars: str) -> dict[str, str]:
+    # Never the dev container's refresh: a test must not rewrite the real
+    # schema.sql or ER diagram.
+    environ = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "REFRESH_GENERATED": "0"}
+    if url is not None:
+        environ["DATABASE_URL"] = url if isinstance(url, str) else url.render_as_string(False)
+    return {**environ, **env_vars}
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *words: str) -> None:
+    """Failed, with exactly one `error:` line holding ``words``, and no traceback."""
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    for word in words:
+        assert word in errors[0], errors[0]
+
+
+def add_revision(
+    project: Path, revision: str, down_revision: str, upgrade: str, downgrade: str = "pass"
+) -> Path:
+    """Write a hand-made revision into a project copy; ``upgrade`` and
+    ``downgrade`` are the bodies of its functions."""
+    path = project / "alembic" / "versions" / f"2099_01_01_0000-{revision}_test.py"
+    body = {
+        name: textwrap.indent(textwrap.dedent(code).strip(), "    ")
+        for name, code in (("upgrade", upgrade), ("downgrade", downgrade))
+    }
+    path.write_text(
+        f'''"""test revision {revision}"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{revision}"
+down_revision = {down_revision!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+{body["upgrade"]}
+
+
+def downgrade():
+{body["downgrade"]}
+'''
+    )
+    return path
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    content = path.read_text()
+    assert old in content, f"{old!r} not in {path}"
+    path.write_text(content.replace(old, new))
+
+
+def query(url: URL, sql: str) -> list[tuple]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = [tuple(row) for row in connection.execute(text(sql))]
+    engine.dispose()
+    return rows
+
+
+def version(url: URL) -> list[str]:
+    return [v for (v,) in query(url, "SELECT version_num FROM alembic_version")]

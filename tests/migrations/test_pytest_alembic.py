@@ -1,0 +1,33 @@
+"""pytest-alembic's built-in tests (single head, upgrade, models match the DDL,
+up/down consistency) and two of its experimental ones (downgrade leaves no
+trace, all models register on the metadata), each on a fresh database of its own
+in the session's PostgreSQL.
+
+Its pytest plugin is off (pyproject.toml: its collector crashes on pytest 9),
+so its tests are imported here, where pytest collects them as this module's,
+and `alembic_runner` is made with its documented create_alembic_fixture."""
+
+import pytest
+from pytest_alembic import create_alembic_fixture
+from pytest_alembic.tests import (  # noqa: F401  (collected by pytest)
+    test_model_definitions_match_ddl,
+    test_single_head_revision,
+    test_up_down_consistency,
+    test_upgrade,
+)
+from pytest_alembic.tests.experimental import (  # noqa: F401
+    test_all_models_register_on_metadata,
+    test_downgrade_leaves_no_trace,
+)
+from sqlalchemy import create_engine
+
+from migrator.settings import PROJECT_ROOT, env
+
+alembic_runner = create_alembic_fixture({"file": str(PROJECT_ROOT / env("ALEMBIC_CONFIG"))})
+
+
+@pytest.fixture
+def alembic_engine(database_url):
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
