@@ -46,10 +46,10 @@ RUN apt-get update \
 COPY --from=dev-deps /opt/venv /opt/venv
 # Runs as whatever user owns the working tree: give every user a writable home.
 ENV HOME=/tmp
-# The working tree is bind-mounted at /app; run as the host user (see compose).
+# The working tree is bind-mounted at /app; run as the host user (see compose),
+# kept running as the toolbox the Makefile's targets `docker exec` into.
 USER app
-ENTRYPOINT ["python", "-m", "migrator"]
-CMD ["--help"]
+CMD ["sleep", "infinity"]
 
 # ---- last, so a plain `docker build .` gives the migrator.
 FROM base AS runtime

@@ -20,6 +20,10 @@ from migrator import MigratorError, commands, db, erd, revision_module, schema
 from migrator.settings import database_url, env, hide_password, models_metadata
 
 
+def name_of(function) -> str:
+    return function.__name__.replace("_", "-")
+
+
 def summary(function) -> str:
     return " ".join(inspect.getdoc(function).split("\n\n")[0].split())
 
@@ -39,7 +43,7 @@ def alembic_commands() -> list[str]:
 def parser() -> argparse.ArgumentParser:
     """Alembic's global options, then one sub-command per function in
     commands.COMMANDS, its arguments read from the function's signature."""
-    listing = "\n".join(f"  {f.__name__:<10} {summary(f)}" for f in commands.COMMANDS)
+    listing = "\n".join(f"  {name_of(f):<15} {summary(f)}" for f in commands.COMMANDS)
     theirs = ", ".join(alembic_commands())
     ours = argparse.ArgumentParser(
         prog="migrator",
@@ -53,7 +57,7 @@ def parser() -> argparse.ArgumentParser:
     ours.add_argument("--raiseerr", action="store_true", help="(errors are one line anyway)")
     sub = ours.add_subparsers(dest="command", metavar="COMMAND")
     for function in commands.COMMANDS:
-        one = sub.add_parser(function.__name__, description=summary(function))
+        one = sub.add_parser(name_of(function), description=summary(function))
         for name, parameter in list(inspect.signature(function).parameters.items())[1:]:
             if parameter.default is inspect.Parameter.empty:
                 one.add_argument(name)
@@ -78,11 +82,12 @@ def command_name(argv: list[str]) -> str | None:
 def refresh_generated(alembic_cfg: Config) -> None:
     """In the dev container (REFRESH_GENERATED=1, see docker-compose.yml),
     schema.sql and the ER diagram follow every new or applied revision, so the
-    diff under review shows what it does to the schema."""
+    diff under review shows what it does to the schema. Each is rewritten only
+    when what it is drawn from changed (the revision files, the models)."""
     try:
-        schema.write(alembic_cfg, database_url())
-        erd.write(models_metadata())
-    except (MigratorError, DBAPIError, OSError) as exc:
+        schema.refresh(alembic_cfg, database_url())
+        erd.refresh(models_metadata())
+    except (MigratorError, CommandError, DBAPIError, OSError) as exc:
         # The revision or the upgrade itself succeeded: say so by exit 0.
         print(f"warning: schema.sql and the ER diagram not refreshed: {exc}", file=sys.stderr)
 
@@ -90,7 +95,7 @@ def refresh_generated(alembic_cfg: Config) -> None:
 def run(argv: list[str]) -> None:
     ours = parser()
     name = command_name(argv)
-    if name is None or name in {f.__name__ for f in commands.COMMANDS}:
+    if name is None or name in {name_of(f) for f in commands.COMMANDS}:
         args = ours.parse_args(argv)
         if args.command is None:
             ours.print_help()

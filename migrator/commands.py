@@ -121,4 +121,33 @@ def erd(alembic_cfg: Config) -> None:
     diagram.write(models_metadata())
 
 
-COMMANDS = [upgrade, downgrade, check, snapshot, restore, sql, lint, schema, erd]
+# The example this environment starts with: its revisions and its files.
+EXAMPLE_REVISIONS = ("1a2b3c4d5e6f", "7e8f9a0b1c2d")
+EXAMPLE_FILES = ("models/address.py", "tests/migrations/test_example_data.py")
+
+
+def remove_example(alembic_cfg: Config) -> None:
+    """Delete the example (its models, its two revisions, its data test) after
+    reverting the database to base, and redraw schema.sql and the ER diagram."""
+    script = ScriptDirectory.from_config(alembic_cfg)
+    known = {r.revision: r for r in script.walk_revisions()}
+    found = [known[r] for r in EXAMPLE_REVISIONS if r in known]
+    if not found:
+        raise MigratorError("the example is already removed")
+    yours = [r for r in known if r not in EXAMPLE_REVISIONS]
+    if yours:
+        raise MigratorError(
+            f"revision(s) {', '.join(yours)} are not the example's: remove its files by hand "
+            f"({', '.join(EXAMPLE_FILES)} and the revisions {', '.join(EXAMPLE_REVISIONS)})"
+        )
+    if db.current_heads():
+        downgrade(alembic_cfg, "base")
+    for path in [*(Path(r.path) for r in found), *map(Path, EXAMPLE_FILES)]:
+        if path.exists():
+            path.unlink()
+            print(f"removed {os.path.relpath(path)}")
+    schema(alembic_cfg)
+    erd(alembic_cfg)
+
+
+COMMANDS = [upgrade, downgrade, check, snapshot, restore, sql, lint, schema, erd, remove_example]
