@@ -1,5 +1,9 @@
 """The entity-relationship diagram of the models: Mermaid text in docs/erd.md
-(GitHub draws it) and an SVG drawn by Graphviz, both from the MODELS_METADATA."""
+(GitHub draws it) and an SVG drawn by Graphviz, both from the MODELS_METADATA.
+
+The files themselves say which models they show (the Mermaid text, and the
+SVG's stamp of its DOT source), so a refresh compares them with the models and
+rewrites nothing, and runs no Graphviz, while the models are unchanged."""
 
 import hashlib
 import re
@@ -141,9 +145,24 @@ def embedded(readme: str) -> str:
     return readme[start : end + len(END)]
 
 
+def current(metadata: MetaData) -> bool:
+    """Whether both diagrams already show ``metadata``: no Graphviz run needed to tell."""
+    page = DIAGRAM.read_text()
+    drawn = SVG.read_text() if SVG.exists() else ""
+    return embedded(page) == readme_block(metadata) and stamp(dot(metadata)) in drawn
+
+
 def write(metadata: MetaData) -> None:
     page = DIAGRAM.read_text()
     block, drawn = embedded(page), svg(metadata)  # both, before either file changes
     DIAGRAM.write_text(page.replace(block, readme_block(metadata), 1))
     SVG.write_text(drawn)
     print(f"{DIAGRAM} (between the erd markers) and {SVG}: the ER diagram of the models")
+
+
+def refresh(metadata: MetaData) -> bool:
+    """Redraw the diagrams only if the models changed; whether they were redrawn."""
+    if current(metadata):
+        return False
+    write(metadata)
+    return True

@@ -1,5 +1,6 @@
 """The ER diagram: drawn from a metadata, and `make erd` rewrites docs/erd.md
-between its markers only (that yours are current: tests/migrations/)."""
+between its markers only, and a refresh only when the models changed (that
+yours are current: tests/migrations/)."""
 
 from pathlib import Path
 
@@ -9,8 +10,6 @@ from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table
 from migrator import MigratorError, erd
 from tests.helpers import run_migrator
 from tests.toolkit.conftest import FIXTURE
-
-STALE = "run `make erd` and commit README.md and erd.svg"
 
 
 def people() -> MetaData:
@@ -75,3 +74,21 @@ def test_make_erd_without_markers_says_so_and_writes_nothing(tmp_path, monkeypat
 
     assert Path("docs/erd.md").read_text() == "# A page without the markers\n"
     assert not Path("docs/erd.svg").exists()
+
+
+def test_a_refresh_redraws_only_when_the_models_changed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("docs").mkdir()
+    Path("docs/erd.md").write_text(f"# ER diagram\n\n{erd.START}\n{erd.END}\n")
+    erd.write(people())
+    drawn = {path: path.stat().st_mtime_ns for path in (erd.DIAGRAM, erd.SVG)}
+
+    assert erd.refresh(people()) is False
+    assert {path: path.stat().st_mtime_ns for path in drawn} == drawn
+
+    fewer = people()
+    fewer.remove(fewer.tables["address"])
+    assert erd.refresh(fewer) is True
+    assert "address {" not in erd.DIAGRAM.read_text()
+    assert erd.stamp(erd.dot(fewer)) in erd.SVG.read_text()
+    assert erd.refresh(fewer) is False
