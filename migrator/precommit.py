@@ -15,7 +15,6 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from migrator import MigratorError
-from migrator.commands import describe
 from migrator.settings import env
 
 USAGE = "python -m migrator.precommit one-head | models-changed [FILE ...]"
@@ -26,11 +25,11 @@ def scripts() -> ScriptDirectory:
 
 
 def refuse_multiple_heads(script: ScriptDirectory) -> None:
+    """Two heads make "head" mean nothing: `make merge` joins them."""
     heads = script.get_heads()
     if len(heads) > 1:
-        raise MigratorError(
-            f"multiple heads: {describe(script, heads)}; run `make merge` to join them"
-        )
+        described = ", ".join(f"{rev} ({script.get_revision(rev).doc})" for rev in heads)
+        raise MigratorError(f"multiple heads: {described}; run `make merge` to join them")
 
 
 def models_location() -> Path:

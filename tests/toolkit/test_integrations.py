@@ -6,15 +6,16 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
+import uuid
+from pathlib import Path, PurePosixPath
 
 import kubernetes_validate
 import pytest
 import yaml
 
 from migrator.settings import PROJECT_ROOT
-from tests.helpers import add_revision
-from tests.toolkit.conftest import FIRST, HEAD
+from tests.helpers import add_revision, version
+from tests.toolkit.conftest import FIRST, FIXTURE, HEAD
 
 WORKFLOW = PROJECT_ROOT / ".github" / "workflows" / "migrations.yml"
 HOOKS = PROJECT_ROOT / ".pre-commit-config.yaml"
@@ -161,3 +162,83 @@ def test_the_kubernetes_examples_are_valid_and_a_misspelt_field_is_not():
     job["spec"]["template"]["spec"]["container"] = job["spec"]["template"]["spec"]["containers"]
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(job, version, strict=True)
+
+
+def migrator_container(manifest: Path) -> tuple[dict, dict]:
+    """The pod spec and its container that runs the migrator image."""
+    pod = yaml.safe_load(manifest.read_text())["spec"]["template"]["spec"]
+    [container] = [
+        c for c in pod.get("initContainers", []) + pod["containers"] if "migrator" in c["image"]
+    ]
+    return pod, container
+
+
+def secret_volumes(pod: dict, container: dict, environ: dict, values: dict, at: Path) -> list[str]:
+    """The Secrets the container mounts, as folders under ``at`` holding the
+    files its ``*_FILE`` settings name (with ``values``' values): Docker's -v
+    arguments for them."""
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    mounts = {
+        mount["name"]: PurePosixPath(mount["mountPath"]) for mount in container["volumeMounts"]
+    }
+    for name, path in environ.items():
+        if name.endswith("_FILE"):
+            [volume] = [v for v, to in mounts.items() if to in PurePosixPath(path).parents]
+            assert "secret" in volumes[volume], volume
+            secret = at / volume / PurePosixPath(path).relative_to(mounts[volume])
+            secret.parent.mkdir(parents=True, exist_ok=True)
+            secret.write_text(values[name.removesuffix("_FILE")])
+            secret.chmod(0o644)  # a Secret volume's default mode
+    return [arg for volume, to in mounts.items() for arg in ("-v", f"{at / volume}:{to}:ro")]
+
+
+@pytest.mark.parametrize("manifest", ["migration-job.yaml", "init-container.yaml"])
+def test_each_kubernetes_example_migrates_a_database_as_its_pod_would_run(
+    manifest, postgres, database_url
+):
+    """The manifest's arguments, settings, secret files and security context,
+    given to Docker, on the fixture's history: only the database's address is
+    the test's."""
+    pod, container = migrator_container(MANIFESTS / manifest)
+    environ = {variable["name"]: variable["value"] for variable in container["env"]}
+    address = {
+        "POSTGRES_HOST": "127.0.0.1",
+        "POSTGRES_PORT": "5432",
+        "POSTGRES_USER": database_url.username,
+        "POSTGRES_DB": database_url.database,
+    }
+    environ.update((name, value) for name, value in address.items() if name in environ)
+    secrets = {
+        "DATABASE_URL": database_url.set(host="127.0.0.1", port=5432).render_as_string(False),
+        "POSTGRES_PASSWORD": database_url.password,
+    }
+    security = {**pod["securityContext"], **container["securityContext"]}
+    assert security["readOnlyRootFilesystem"] and security["capabilities"]["drop"] == ["ALL"]
+    assert security["allowPrivilegeEscalation"] is False
+
+    # Where the Docker daemon sees it: the tree is at its host path in the
+    # test container too.
+    at = PROJECT_ROOT / ".e2e" / f"secrets-{uuid.uuid4().hex[:10]}"
+    try:
+        result = subprocess.run(
+            [
+                *("docker", "run", "--rm", "--read-only", "--cap-drop", "ALL"),
+                *("--security-opt", "no-new-privileges", "--user", str(security["runAsUser"])),
+                # On the database container's network: it is at 127.0.0.1:5432.
+                *("--network", f"container:{postgres.get_wrapped_container().id}"),
+                *("-v", f"{FIXTURE / 'models'}:/app/models:ro"),
+                *("-v", f"{FIXTURE / 'alembic' / 'versions'}:/app/alembic/versions:ro"),
+                *secret_volumes(pod, container, environ, secrets, at),
+                *(arg for item in environ.items() for arg in ("-e", "=".join(item))),
+                "migrations/migrator",
+                *container["args"],
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        shutil.rmtree(at, ignore_errors=True)
+    assert result.returncode == 0, result.stderr
+    assert "database at head" in result.stdout
+    assert version(database_url) == [HEAD]
