@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from migrator import MigratorError, db, label, offline, snapshots
+from migrator import MigratorError, db, label, lockwait, offline, snapshots
 from migrator import check as model_check
 from migrator import erd as diagram
 from migrator import lint as squawk_lint
@@ -34,7 +34,8 @@ def upgrade(alembic_cfg: Config, target: str = "head") -> None:
     # Flyway's validate: nothing is applied over a revision edited since it ran.
     alembic_cfg.attributes["validate_checksums"] = True
     alembic_cfg.attributes["without_models"] = True
-    command.upgrade(alembic_cfg, target)
+    # A revision that waited LOCK_TIMEOUT for a lock rolled back alone: go on from it.
+    lockwait.retrying(lambda: command.upgrade(alembic_cfg, target))
     applied = alembic_cfg.attributes.get("applied", [])
     if applied:
         print(f"applied {len(applied)} revision(s); database at {target}")

@@ -104,7 +104,9 @@ def migration_lock(connection: Connection) -> Iterator[None]:
             log.info("waiting for another migrator to finish (up to %g s)...", timeout)
             waiting = True
         time.sleep(0.2)
-    # The lock outlives this commit; Alembic must start its own transactions.
+    bound_waits(connection)
+    # The lock and the timeouts outlive this commit; Alembic must start its own
+    # transactions.
     connection.commit()
     try:
         yield
@@ -117,6 +119,21 @@ def migration_lock(connection: Connection) -> Iterator[None]:
             connection.commit()
         except DBAPIError:
             pass  # a broken connection: closing it releases the lock
+
+
+def bound_waits(connection: Connection) -> None:
+    """The session's lock_timeout and statement_timeout (LOCK_TIMEOUT,
+    STATEMENT_TIMEOUT): a migration statement queueing for a table's lock makes
+    every later query on that table queue behind it, so it gives up soon and
+    is retried (migrator/lockwait.py) rather than stall the application. The
+    timeouts rules of .squawk.toml are off because of this."""
+    for name in ("lock_timeout", "statement_timeout"):
+        milliseconds = round(seconds(name.upper()) * 1000)
+        connection.execute(
+            text("SELECT set_config(:name, :value, false)").bindparams(
+                name=name, value=f"{milliseconds}ms"
+            )
+        )
 
 
 def current_heads() -> tuple[str, ...]:

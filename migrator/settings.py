@@ -32,6 +32,16 @@ DEFAULTS: dict[str, str] = {
     "DB_WAIT_TIMEOUT": "60",
     # Seconds a migrator waits while another one holds the migration lock.
     "MIGRATION_LOCK_TIMEOUT": "300",
+    # Seconds a migration statement queues for a lock (lock_timeout): every query on
+    # the table queues behind it meanwhile (django-pg-zero-downtime-migrations: 2 s).
+    "LOCK_TIMEOUT": "2",
+    # Seconds any migration statement may run (statement_timeout; 0: no limit):
+    # room for a real index build, none for a runaway (strong_migrations: 1 h).
+    "STATEMENT_TIMEOUT": "3600",
+    # Retries of a revision that hit LOCK_TIMEOUT, the nth after n x LOCK_RETRY_PAUSE
+    # seconds: a blocker is outwaited for about a minute (GitLab's with_lock_retries).
+    "LOCK_RETRIES": "8",
+    "LOCK_RETRY_PAUSE": "1",
     # Where snapshots go (make snapshot, and before every downgrade).
     "SNAPSHOT_DIR": str(PROJECT_ROOT / "snapshots"),
     # 1 in the dev container: schema.sql and the ER diagram follow each new,
