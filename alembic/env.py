@@ -4,9 +4,16 @@ additions, each marked with why."""
 from contextlib import nullcontext
 from logging.config import fileConfig
 
+# Imported for its side effect: autogenerate (and `make check`) then sees
+# PostgreSQL enum types, creates and drops them with their columns and follows
+# their values, which Alembic alone ignores.
+import alembic_postgresql_enum  # noqa: F401
 from alembic import context
 from sqlalchemy import Connection
 
+# Imported for its side effect as well: Alembic then compares server defaults
+# as PostgreSQL means them (see compare_server_default below).
+import migrator.defaults  # noqa: F401
 from migrator import checksums, db, hooks
 from migrator.settings import database_url, models_metadata
 
@@ -73,14 +80,21 @@ def run_migrations(connection) -> None:
             target_metadata=target_metadata,
             # A revision that fails rolls back alone; those before it stay applied.
             transaction_per_migration=True,
-            # `make revision` with no model change writes nothing.
-            process_revision_directives=hooks.refuse_empty,
+            # `make revision` with no model change writes nothing, and a type
+            # change PostgreSQL cannot cast by itself carries its USING.
+            process_revision_directives=hooks.prepare_revision,
+            # Server defaults are compared too, by migrator/defaults.py (which
+            # its import puts in place): now() or '{}'::jsonb as PostgreSQL
+            # writes them back are no difference, a changed default is one.
+            compare_server_default=True,
             # The checksum table is the migrator's, not the models'.
             include_name=hooks.include_name,
             # Lets the migrator report what it applied, and records checksums.
             on_version_apply=hooks.record_applied(config),
         )
-        with context.begin_transaction():
+        # An enum value some rows still hold cannot be removed: one line
+        # naming it, rather than the enum library's traceback.
+        with context.begin_transaction(), hooks.explain_enum_errors():
             context.run_migrations()
 
 

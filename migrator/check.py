@@ -8,17 +8,22 @@ difference comes out as one line of what the next revision would do:
     + add column address.phone VARCHAR(20)
     - drop table legacy (id INTEGER NOT NULL)
     ~ change type of address.permanent_addr from VARCHAR(100) to VARCHAR(200)
+    ~ change values of enum order_status from ('pending', 'paid') to ('pending', 'paid', 'shipped')
 """
 
 import logging
+from collections.abc import Iterator
 
-from alembic.autogenerate import compare_metadata
+from alembic.autogenerate import produce_migrations
 from alembic.config import Config
+from alembic.operations.ops import OpContainer
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
+from alembic_postgresql_enum.operations import AddEnumValuesOp, SyncEnumValuesOp
+from sqlalchemy import DefaultClause
 from sqlalchemy.dialects import postgresql
 
-from migrator import MigratorError, checksums, label
+from migrator import MigratorError, checksums, defaults, label
 
 
 def run(alembic_cfg: Config) -> None:
@@ -35,8 +40,8 @@ def run(alembic_cfg: Config) -> None:
             return []
         # Autogenerate's INFO lines ("Detected added table ...") would drown the diff.
         logging.getLogger("alembic").setLevel(logging.WARNING)
-        differences = compare_metadata(context, context.opts["target_metadata"])
-        lines = [describe(change) for diff in differences for change in flat(diff)]
+        migration = produce_migrations(context, context.opts["target_metadata"])
+        lines = [describe(change) for change in changes(migration.upgrade_ops)]
         print("\n".join(lines or ["the models match the migrations"]))
         if lines:
             problems.append(
@@ -53,9 +58,19 @@ def run(alembic_cfg: Config) -> None:
         raise MigratorError("; ".join(problems))
 
 
-def flat(diff) -> list[tuple]:
-    # Alembic groups the changes to one column (type, nullable, ...) in a list.
-    return diff if isinstance(diff, list) else [diff]
+def changes(container: OpContainer) -> Iterator:
+    """Autogenerate's differences, as compare_metadata() gives them, but for
+    enum value changes: alembic-postgresql-enum's tuple for them leaves out the
+    enum's name, so those come as the operation itself."""
+    for op in container.ops:
+        if isinstance(op, AddEnumValuesOp | SyncEnumValuesOp):
+            yield op
+        elif isinstance(op, OpContainer):
+            yield from changes(op)
+        else:
+            diff = op.to_diff_tuple()
+            # Alembic groups the changes to one column (type, nullable, ...) in a list.
+            yield from diff if isinstance(diff, list) else [diff]
 
 
 def ddl(type_) -> str:
@@ -66,6 +81,12 @@ def named(schema: str | None, *names: str) -> str:
     return ".".join(n for n in (schema, *names) if n)
 
 
+def enum(schema: str, name: str) -> str:
+    # The enum library names the schema even when it is the default one, which
+    # the lines about tables leave out.
+    return named(None if schema == "public" else schema, name)
+
+
 def column(col, name: str | None = None) -> str:
     return f"{name or col.name} {ddl(col.type)}{'' if col.nullable else ' NOT NULL'}"
 
@@ -74,8 +95,11 @@ def names(items) -> str:
     return ", ".join(getattr(item, "name", None) or str(item) for item in items)
 
 
-def describe(change: tuple) -> str:
+def describe(change) -> str:
     """One line for one of autogenerate's differences: + adds, - drops, ~ changes."""
+    if isinstance(change, AddEnumValuesOp | SyncEnumValuesOp):
+        values = f"from {tuple(change.old_values)} to {tuple(change.new_values)}"
+        return f"~ change values of enum {enum(change.schema, change.name)} {values}"
     kind = change[0]
     sign = {"add": "+ add", "remove": "- drop"}.get(kind.split("_")[0], "~ change")
     match change:
@@ -107,6 +131,9 @@ def describe(change: tuple) -> str:
             return f"~ change comment of table {table.fullname} from {shown(old)} to {new}"
         case ("remove_table_comment", table):
             return f"~ change comment of table {table.fullname} to none"
+        case ("create_enum" | "drop_enum", name, schema, values):
+            sign = "+ add" if kind == "create_enum" else "- drop"
+            return f"{sign} enum type {enum(schema, name)} {tuple(values)}"
     return f"~ {kind} {' '.join(map(str, change[1:]))}"
 
 
@@ -114,5 +141,6 @@ def shown(value) -> str:
     """A server default (reflected or from the model) or a comment, as SQL shows it."""
     if value is None:
         return "none"
-    arg = getattr(value, "arg", value)
-    return repr(arg) if isinstance(arg, str) else str(arg)
+    if isinstance(value, DefaultClause):
+        return defaults.rendered(value)
+    return repr(value) if isinstance(value, str) else str(value)

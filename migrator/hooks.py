@@ -1,9 +1,29 @@
 """Hooks env.py gives Alembic while it writes or applies revisions."""
 
-from alembic.config import Config
-from alembic.util import CommandError
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from migrator import checksums
+from alembic.config import Config
+from alembic.operations.ops import AlterColumnOp, OpContainer
+from alembic.util import CommandError
+from alembic_postgresql_enum.add_postgres_using_to_text import PostgresUsingAlterColumnOp
+from alembic_postgresql_enum.operations import SyncEnumValuesOp
+from alembic_postgresql_enum.sql_commands.indexes import get_dependent_indexes
+from sqlalchemy import Connection, Enum
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DataError, DBAPIError
+
+from migrator import MigratorError, checksums, db, revision_module
+from migrator.check import ddl
+
+
+def prepare_revision(context, revision, directives) -> None:
+    """What `make revision` does to autogenerate's operations before writing them."""
+    refuse_empty(context, revision, directives)
+    carry_casts(context.connection, directives[0])
+    recreate_enum_indexes(context.connection, directives[0])
 
 
 def refuse_empty(context, revision, directives) -> None:
@@ -34,3 +54,102 @@ def include_name(name, type_, parent_names) -> bool:
     """Autogenerate compares everything but the checksum table (Alembic skips
     its own alembic_version by itself)."""
     return not (type_ == "table" and name == checksums.TABLE)
+
+
+def operations(container: OpContainer, kind: type) -> Iterator:
+    for op in container.ops:
+        if isinstance(op, OpContainer):
+            yield from operations(op, kind)
+        elif isinstance(op, kind):
+            yield op
+
+
+def recreate_enum_indexes(connection: Connection, script) -> None:
+    """alembic-postgresql-enum rewrites an enum whose values it removes, and
+    must drop and recreate the indexes that depend on it (a partial index
+    WHERE status = 'pending') or fail on them. The downgrade of an added value
+    comes without that list: it is filled in here."""
+    for container in (script.upgrade_ops, script.downgrade_ops):
+        for op in operations(container, SyncEnumValuesOp):
+            if not op.indexes_to_recreate:
+                op.indexes_to_recreate = get_dependent_indexes(connection, op.schema, op.name)
+
+
+def carry_casts(connection: Connection, script) -> None:
+    """A type change PostgreSQL cannot cast by itself (varchar to integer, text to
+    jsonb) would fail at `make upgrade` as a bare ALTER ... TYPE: the revision
+    carries a USING cast instead, and one warning line per column says so, to
+    be checked against the data; the same for the downgrade's way back.
+    (alembic-postgresql-enum already does this for string to enum.)"""
+    for direction, container in (("", script.upgrade_ops), (" (downgrade)", script.downgrade_ops)):
+        for op in operations(container, AlterColumnOp):
+            if op.modify_type is None or "postgresql_using" in op.kw:
+                continue
+            old, new = ddl(op.existing_type), ddl(op.modify_type)
+            # An enum casts as text does; it may not exist yet (this revision creates it).
+            probed = "TEXT" if isinstance(op.existing_type, Enum) else old
+            if casts_by_itself(connection, probed, new):
+                continue
+            # An enum takes only text: other types go through it.
+            via = "::text" if isinstance(op.modify_type, Enum) else ""
+            using = f"{quoted(op.column_name)}{via}::{new}"
+            op.kw["postgresql_using"] = using
+            # The enum library's subclass writes postgresql_using into the revision.
+            op.__class__ = PostgresUsingAlterColumnOp
+            where = ".".join(filter(None, (op.schema, op.table_name, op.column_name)))
+            print(
+                f"warning: {where}{direction}: PostgreSQL cannot change {old} to {new} by "
+                f"itself; the revision converts with USING {using}: check it suits the data",
+                file=sys.stderr,
+            )
+
+
+def quoted(name: str) -> str:
+    return postgresql.dialect().identifier_preparer.quote(name)
+
+
+def casts_by_itself(connection: Connection, old: str, new: str) -> bool:
+    """Whether ALTER COLUMN ... TYPE needs no USING, as PostgreSQL itself decides
+    (its rules on assignment casts are long): tried on an empty temporary table,
+    then rolled back."""
+    probe = connection.begin_nested()
+    try:
+        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE migrator_cast_probe (c {old})")
+        connection.exec_driver_sql(f"ALTER TABLE migrator_cast_probe ALTER COLUMN c TYPE {new}")
+    except DBAPIError:
+        return False
+    finally:
+        probe.rollback()
+    return True
+
+
+# PostgreSQL's words when a value cast to an enum is not one of its labels.
+_NOT_A_LABEL = re.compile(r'invalid input value for enum (?P<enum>\S+): "(?P<value>.*)"')
+# The library's statement that failed: ALTER TABLE "schema"."table" ALTER COLUMN ...
+_ALTERED = re.compile(r"ALTER TABLE (?P<table>\S+)\s+ALTER COLUMN (?P<column>\S+)")
+
+
+@contextmanager
+def explain_enum_errors() -> Iterator[None]:
+    """alembic-postgresql-enum's sync_enum_values fails with a ValueError and a
+    traceback when rows still hold a value it removes; the user gets one line
+    naming the value, the enum and the column instead. The revision's
+    transaction is rolled back, so nothing changed."""
+    try:
+        yield
+    except ValueError as exc:
+        cause = exc.__cause__
+        if not isinstance(cause, DataError):
+            raise
+        label = _NOT_A_LABEL.search(db.reason(cause))
+        altered = _ALTERED.search(str(cause.statement))
+        if label is None or altered is None:
+            raise
+        column = f"{altered['table']}.{altered['column']}".replace('"', "")
+        found = revision_module(exc) or {}
+        title = (found.get("__doc__") or "").strip().splitlines()[:1]
+        raise MigratorError(
+            f"revision {found.get('revision')} ({''.join(title)}) failed, rolled back: "
+            f"value {label['value']!r} of enum {label['enum']} is still used in {column}; "
+            "update or delete those rows first (or rename the value: enum_values_to_rename)"
+        ) from None
