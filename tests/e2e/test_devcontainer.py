@@ -17,11 +17,7 @@ import pytest
 from migrator.settings import PROJECT_ROOT
 from tests.toolkit.conftest import FIXTURE, HEAD
 
-COMPOSE_FILES = (
-    "docker-compose.yml",
-    ".devcontainer/docker-compose.db.yml",
-    ".devcontainer/docker-compose.devcontainer.yml",
-)
+COMPOSE_FILES = ("docker-compose.yml", ".devcontainer/docker-compose.devcontainer.yml")
 
 
 def run(*args: str, cwd: Path, environ: dict) -> subprocess.CompletedProcess:
@@ -31,7 +27,7 @@ def run(*args: str, cwd: Path, environ: dict) -> subprocess.CompletedProcess:
 @pytest.fixture
 def workspace(tmp_path: Path):
     """A copy of the project and the environment the CLI runs in; everything
-    it started is removed after, volumes and the images it derived included."""
+    it started is removed after, volumes and the images it built included."""
     if shutil.which("devcontainer") is None:
         pytest.fail("no `devcontainer` on PATH: npm install -g @devcontainers/cli")
     name = f"devc{uuid.uuid4().hex[:10]}"
@@ -63,6 +59,8 @@ def workspace(tmp_path: Path):
         "dev",
         "down",
         "--volumes",
+        "--rmi",
+        "local",
         cwd=copy,
         environ=environ,
     )
@@ -122,7 +120,7 @@ def test_the_dev_container_runs_the_tests_make_psql_and_docker_against_its_own_d
     # The tree at its host path: the Compose projects make starts mount it.
     assert outcome["remoteWorkspaceFolder"] == str(copy)
     before = containers(environ)
-    assert sorted(before) == ["db", "dev"]
+    assert sorted(before) == ["db", "devcontainer"]
     # No port on the host: it never clashes with the db `make up` runs there.
     assert "->" not in before["db"][1], before
 
@@ -151,6 +149,8 @@ def test_the_dev_container_runs_the_tests_make_psql_and_docker_against_its_own_d
     assert "Current revision(s) for postgresql+psycopg2://app:***@db:5432/app" in current.stdout
     assert f"Rev: {HEAD} (head)" in current.stdout
 
-    # make's containers came and went (`run --rm`), on the dev container's db,
-    # which they neither recreated nor duplicated.
-    assert containers(environ) == before
+    # make started its toolbox (`dev`) next to the dev container, on its db,
+    # recreating neither; its other containers came and went (`run --rm`).
+    after = containers(environ)
+    assert sorted(after) == ["db", "dev", "devcontainer"]
+    assert after["db"] == before["db"] and after["devcontainer"] == before["devcontainer"]

@@ -2,6 +2,7 @@
 the pre-commit hooks (offline, in a git repository of the fixture project), the
 Kubernetes examples (against the schemas kubernetes-validate ships)."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -192,9 +193,25 @@ def secret_volumes(pod: dict, container: dict, environ: dict, values: dict, at: 
     return [arg for volume, to in mounts.items() for arg in ("-v", f"{at / volume}:{to}:ro")]
 
 
+@pytest.fixture(scope="module")
+def migrator_image() -> str:
+    """The migrator image, as `make up` builds it (the Dockerfile's runtime stage)."""
+
+    def compose(*args: str) -> str:
+        done = subprocess.run(
+            ["docker", "compose", *args], cwd=PROJECT_ROOT, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    compose("build", "--quiet", "migrator")
+    # Compose names it <project>-<service>.
+    return f"{json.loads(compose('config', '--format', 'json'))['name']}-migrator"
+
+
 @pytest.mark.parametrize("manifest", ["migration-job.yaml", "init-container.yaml"])
 def test_each_kubernetes_example_migrates_a_database_as_its_pod_would_run(
-    manifest, postgres, database_url
+    manifest, migrator_image, postgres, database_url
 ):
     """The manifest's arguments, settings, secret files and security context,
     given to Docker, on the fixture's history: only the database's address is
@@ -230,7 +247,7 @@ def test_each_kubernetes_example_migrates_a_database_as_its_pod_would_run(
                 *("-v", f"{FIXTURE / 'alembic' / 'versions'}:/app/alembic/versions:ro"),
                 *secret_volumes(pod, container, environ, secrets, at),
                 *(arg for item in environ.items() for arg in ("-e", "=".join(item))),
-                "migrations/migrator",
+                migrator_image,
                 *container["args"],
             ],
             capture_output=True,
