@@ -13,8 +13,8 @@ import hashlib
 import re
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
@@ -124,8 +124,20 @@ def build(alembic_cfg: Config, script: ScriptDirectory, url: URL, from_empty: bo
         alembic_cfg.attributes["connection"] = connection
         alembic_cfg.attributes["without_models"] = True
         with quietly():
-            command.upgrade(alembic_cfg, "heads")
+            upgrade(alembic_cfg, script)
     return dump(scratch)
+
+
+def upgrade(alembic_cfg: Config, script: ScriptDirectory) -> None:
+    """Alembic's `upgrade heads` on the revisions ``script`` has already read
+    (command.upgrade would read all of them again)."""
+    with EnvironmentContext(
+        alembic_cfg,
+        script,
+        fn=lambda heads, _: script._upgrade_revs("heads", heads),  # what command.upgrade runs
+        destination_rev="heads",
+    ):
+        script.run_env()
 
 
 def save(alembic_cfg: Config, script: ScriptDirectory, url: URL, from_empty: bool) -> None:
