@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from migrator.settings import PROJECT_ROOT
-from tests.helpers import add_revision, version
+from tests.helpers import add_revision, assert_one_line_error, version
 from tests.toolkit.conftest import FIRST, FIXTURE, HEAD
 
 WORKFLOW = PROJECT_ROOT / ".github" / "workflows" / "migrations.yml"
@@ -149,6 +149,17 @@ def test_the_models_are_where_models_metadata_says(repository):
     warnings = [line for line in result.stdout.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1, result.stdout
     assert warnings[0].startswith(f"warning: schema/{model.name} changed but")
+
+
+def test_the_hook_module_refuses_an_unknown_check_in_one_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "migrator.precommit", "two-heads"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert_one_line_error(result, "usage: python -m migrator.precommit one-head")
+    assert result.returncode == 2
 
 
 def test_the_kubernetes_examples_are_valid_and_a_misspelt_field_is_not():
