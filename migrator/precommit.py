@@ -50,7 +50,8 @@ def staged(*options: str) -> set[Path]:
         text=True,
     )
     if listing.returncode:
-        raise MigratorError(f"git diff --cached failed: {listing.stderr.strip()}")
+        first = (listing.stderr.strip().splitlines() or ["no message"])[0]
+        raise MigratorError(f"git diff --cached failed (run it in the repository): {first}")
     return {Path(line) for line in listing.stdout.splitlines()}
 
 
