@@ -41,7 +41,7 @@ ARG POSTGRES_VERSION
 # graphviz for the ER diagram.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        postgresql-client-${POSTGRES_VERSION} docker-cli docker-compose make graphviz \
+        postgresql-client-${POSTGRES_VERSION} docker-cli docker-compose make graphviz git \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=dev-deps /opt/venv /opt/venv
 # Runs as whatever user owns the working tree: give every user a writable home.

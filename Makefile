@@ -5,6 +5,17 @@
 .DEFAULT_GOAL := help
 SHELL := /bin/sh
 
+# ---- Arguments are data, never shell. Each variable is taken as the literal
+# text given (`override X := $(value X)`: make never expands it), reaches the
+# recipe's environment as is, and the recipe quotes it ("$$r"). First of all:
+# make would expand a variable it exports to $(shell ...) below. The checks
+# below look at the text itself with make's own functions, before any
+# container starts; a bad value stops make with one line:
+#   Makefile:NN: *** error: ...  Stop.
+ARGUMENTS := r n m f empty BENCH_RUNS BENCH_ITEMS
+$(foreach v,$(ARGUMENTS),$(eval override $(v) := $$(value $(v))))
+export $(ARGUMENTS)
+
 # Files the dev container writes (revisions, snapshots) belong to you, not root.
 export HOST_UID := $(shell id -u)
 export HOST_GID := $(shell id -g)
@@ -22,15 +33,6 @@ MIGRATOR := $(TOOLBOX) python -m migrator
 # which the daemon resolves on the host.
 TESTS := $(COMPOSE) run --rm -v "$(CURDIR):$(CURDIR)" -w "$(CURDIR)"
 
-# ---- Arguments are data, never shell. Each variable is taken as the literal
-# text given (`override X := $(value X)`: make never expands it), reaches the
-# recipe's environment as is, and the recipe quotes it ("$$r"). The checks
-# below look at the text itself with make's own functions, before any
-# container starts; a bad value stops make with one line:
-#   Makefile:NN: *** error: ...  Stop.
-ARGUMENTS := r n m f empty BENCH_RUNS BENCH_ITEMS
-$(foreach v,$(ARGUMENTS),$(eval override $(v) := $$(value $(v))))
-export $(ARGUMENTS)
 
 nothing :=
 space := $(nothing) $(nothing)
@@ -144,11 +146,15 @@ test: build ## run the test suite: your migrations and the toolkit (pytest + tes
 test-migrations: build ## run only the tests of your migrations (tests/migrations/)
 	$(TESTS) test -n 2 tests/migrations
 
-e2e: build ## run the end-to-end scenarios: make driven in copies of the project (slow)
-	$(TESTS) test -n 2 tests/e2e
+e2e: build ## run the end-to-end scenarios: make driven in copies of the project (slow; the dev container's: .ci/run)
+	$(TESTS) test -n 2 tests/e2e --ignore=tests/e2e/test_devcontainer.py
 
 style: ## ruff check and ruff format --check on the code
 	$(TOOLBOX) sh -c 'ruff check . && ruff format --check .'
 
+# Checked before its prerequisite (the build) runs.
+ifneq ($(filter bench,$(MAKECMDGOALS)),)
+$(call whole,BENCH_RUNS)$(items)
+endif
 bench: build ## time the targets, the refresh, make up and make test against their floors [BENCH_RUNS=5 BENCH_ITEMS=...]
-	$(call whole,BENCH_RUNS)$(items)$(TESTS) -e BENCH_RUNS -e BENCH_ITEMS --entrypoint python test -m bench
+	$(TESTS) -e BENCH_RUNS -e BENCH_ITEMS --entrypoint python test -m bench

@@ -15,22 +15,15 @@ from migrator import check as model_check
 from migrator import erd as diagram
 from migrator import lint as squawk_lint
 from migrator import schema as schema_file
+from migrator.precommit import refuse_multiple_heads
 from migrator.settings import database_url, models_metadata
-
-
-def describe(script: ScriptDirectory, revisions) -> str:
-    return ", ".join(f"{rev} ({script.get_revision(rev).doc})" for rev in revisions)
 
 
 def upgrade(alembic_cfg: Config, target: str = "head") -> None:
     """Wait for the database, refuse multiple heads, apply the pending revisions (default: head)."""
-    script = ScriptDirectory.from_config(alembic_cfg)
-    heads = script.get_heads()
     # Checked before connecting: with two heads, "head" means nothing.
-    if target == "head" and len(heads) > 1:
-        raise MigratorError(
-            f"multiple heads: {describe(script, heads)}; run `make merge` to join them"
-        )
+    if target == "head":
+        refuse_multiple_heads(ScriptDirectory.from_config(alembic_cfg))
     # Flyway's validate: nothing is applied over a revision edited since it ran.
     alembic_cfg.attributes["validate_checksums"] = True
     alembic_cfg.attributes["without_models"] = True

@@ -1,9 +1,11 @@
-"""The Makefile rejects bad arguments with one clear line before any container starts."""
+"""The Makefile: bad arguments are rejected with one clear line before any
+container starts, and good ones reach the toolbox as literal arguments."""
 
 import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -12,91 +14,102 @@ from migrator.settings import PROJECT_ROOT
 
 @pytest.fixture
 def docker_calls(tmp_path):
-    """A stand-in `docker` first on PATH that only records that it was called."""
+    """A stand-in `docker` first on PATH that only records each call's
+    arguments (one per line) and succeeds."""
     log = tmp_path / "docker-calls"
     fake = tmp_path / "bin" / "docker"
     fake.parent.mkdir()
-    fake.write_text(f'#!/bin/sh\necho "$@" >> {log}\n')
+    fake.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" >> {log}\nprintf -- '--\\n' >> {log}\n")
     fake.chmod(0o755)
     return log, f"{fake.parent}{os.pathsep}{os.environ['PATH']}"
 
 
-def make(*args: str, path: str) -> subprocess.CompletedProcess:
+def calls(log: Path) -> list[list[str]]:
+    return [call.strip("\n").split("\n") for call in log.read_text().split("--\n") if call]
+
+
+def make(
+    *args: str, path: str, cwd: Path = PROJECT_ROOT, **env: str
+) -> subprocess.CompletedProcess:
     assert shutil.which("make"), "make is not installed: run the tests with `make test`"
     return subprocess.run(
-        ["make", "--no-print-directory", "-C", str(PROJECT_ROOT), *args],
-        env={**os.environ, "PATH": path},
+        ["make", "--no-print-directory", *args],
+        cwd=cwd,
+        env={**os.environ, "PATH": path, **env},
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=60,
     )
+
+
+def assert_refused(result: subprocess.CompletedProcess, message: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = result.stderr.splitlines()
+    assert re.fullmatch(rf"Makefile:\d+: \*\*\* {re.escape(message)}.*\.  Stop\.", line), line
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["revision"], "error: a message is required"),
+        (["revision", "m=x", "empty=yes"], "error: empty=yes is not understood"),
         (["downgrade", "n=abc"], "error: n=abc is not a positive whole number"),
         (["downgrade", "n=0"], "error: n=0 is not a positive whole number"),
         (["downgrade", "n=-1"], "error: n=-1 is not a positive whole number"),
         (["downgrade", "n=1", "r=1a2b3c4d5e6f"], "error: give n= or r=, not both"),
         (["stamp"], "error: a revision is required"),
         (["restore"], "error: a snapshot is required"),
-        (["sql", "r=head"], "error: r=head is not a range: give r=<from>:<to>"),
+        (["sql", "r=a b"], "error: r=a b is not a revision"),
         (["lint", "r=1a2b3c4d5e6f"], "error: r=1a2b3c4d5e6f is not a range"),
+        (["bench", "BENCH_RUNS=many"], "error: BENCH_RUNS=many is not a positive whole number"),
+        (["bench", "BENCH_ITEMS=a;b"], "error: BENCH_ITEMS=a;b is not a list of items"),
     ],
 )
 def test_bad_arguments_fail_before_any_container_starts(docker_calls, args, message):
     log, path = docker_calls
-    result = make(*args, path=path)
-    assert result.returncode == 2
-    (line,) = result.stderr.splitlines()
-    assert re.fullmatch(rf"Makefile:\d+: \*\*\* {re.escape(message)}.*\.  Stop\.", line), line
+    assert_refused(make(*args, path=path), message)
     assert not log.exists(), "docker was called despite the bad arguments"
+
+
+MIGRATOR = ["python", "-m", "migrator"]
 
 
 @pytest.mark.parametrize(
     ("args", "command"),
     [
-        (
-            ["revision", "m=add phone"],
-            "compose --profile dev run --rm dev revision --autogenerate -m add phone",
-        ),
-        (
-            ["revision", "m=seed data", "empty=1"],
-            "compose --profile dev run --rm dev revision -m seed data",
-        ),
+        (["revision", "m=add phone"], ["revision", "--autogenerate", "-m", "add phone"]),
+        (["revision", "m=seed data", "empty=1"], ["revision", "-m", "seed data"]),
         (
             ["revision", 'm=it\'s "quoted" `id`'],
-            'compose --profile dev run --rm dev revision --autogenerate -m it\'s "quoted" `id`',
+            ["revision", "--autogenerate", "-m", 'it\'s "quoted" `id`'],
         ),
-        (["merge"], "compose --profile dev run --rm dev merge heads -m merge heads"),
-        (["downgrade"], "compose --profile dev run --rm dev downgrade -1"),
-        (["downgrade", "n=2"], "compose --profile dev run --rm dev downgrade -2"),
-        (
-            ["downgrade", "r=1a2b3c4d5e6f"],
-            "compose --profile dev run --rm dev downgrade 1a2b3c4d5e6f",
-        ),
-        (["upgrade"], "compose --profile dev run --rm dev upgrade head"),
-        (["sql"], "compose --profile dev run --rm dev sql"),
-        (["sql", "r=base:head"], "compose --profile dev run --rm dev sql base:head"),
-        (
-            ["lint", "r=1a2b3c4d5e6f:head"],
-            "compose --profile dev run --rm dev lint 1a2b3c4d5e6f:head",
-        ),
+        (["merge"], ["merge", "heads", "-m", "merge heads"]),
+        (["downgrade"], ["downgrade", "-1"]),
+        (["downgrade", "n=2"], ["downgrade", "-2"]),
+        (["downgrade", "r=1a2b3c4d5e6f"], ["downgrade", "1a2b3c4d5e6f"]),
+        (["upgrade"], ["upgrade", "head"]),
+        (["sql"], ["sql"]),
+        (["sql", "r=base:head"], ["sql", "base:head"]),
+        (["sql", "r=1a2b3c4d5e6f"], ["sql", "1a2b3c4d5e6f"]),
+        (["lint", "r=1a2b3c4d5e6f:head"], ["lint", "1a2b3c4d5e6f:head"]),
+        (["restore", "f=snapshots/a b.dump"], ["restore", "snapshots/a b.dump"]),
     ],
 )
-def test_good_arguments_reach_the_container(docker_calls, args, command):
+def test_good_arguments_reach_the_toolbox_as_literal_arguments(docker_calls, args, command):
     log, path = docker_calls
     assert make(*args, path=path).returncode == 0
-    assert log.read_text().strip() == command
+    (call,) = calls(log)
+    start = call.index("python")
+    assert call[0] == "exec" and call[start - 1].endswith("-dev-1")
+    assert call[start : start + 3] == MIGRATOR
+    assert call[start + 3 :] == command
 
 
 def test_help_is_the_default_and_lists_every_target(docker_calls):
     _, path = docker_calls
     listed = make(path=path).stdout
     makefile = (PROJECT_ROOT / "Makefile").read_text()
-    targets = re.findall(r"^([a-z-]+):.*## ", makefile, re.MULTILINE)
+    targets = re.findall(r"^([a-z0-9-]+):.*## ", makefile, re.MULTILINE)
     phony = re.search(r"^\.PHONY:((?:.*\\\n)*.*)", makefile, re.MULTILINE).group(1)
     assert sorted(targets) == sorted(phony.replace("\\", " ").split())
     for target in targets:

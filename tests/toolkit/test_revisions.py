@@ -86,7 +86,32 @@ def test_empty_1_writes_a_blank_revision_for_hand_written_work(project):
     assert f'down_revision: str | Sequence[str] | None = "{HEAD}"' in source
     assert "def upgrade() -> None:\n    pass\n" in source
     assert "def downgrade() -> None:\n    pass\n" in source
+    # Alembic's template imports, kept for the data migration to be written.
+    assert "\nfrom alembic import op\n" in source
+    assert "\nimport sqlalchemy as sa\n" in source
     assert_ruff_clean(project, path)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        'it\'s "quoted" `id` $(id)',
+        'ends with a quote "',
+        'three """ quotes',
+        "back\\slash",
+        "café ünïcode",
+    ],
+)
+def test_a_message_is_written_exactly_as_given(project, message):
+    before = versions(project)
+
+    path = written(project, before, run_migrator("revision", "-m", message, cwd=project))
+
+    config = Config(project / "alembic.ini")
+    (revision,) = [
+        r for r in ScriptDirectory.from_config(config).walk_revisions() if r.path == str(path)
+    ]
+    assert revision.doc == message
 
 
 def test_two_sibling_revisions_merge_into_one_head(project, database_url):
