@@ -6,12 +6,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from alembic.config import Config
-from alembic.operations.ops import AlterColumnOp, OpContainer
+from alembic.operations.ops import (
+    AlterColumnOp,
+    CreateCheckConstraintOp,
+    DropConstraintOp,
+    OpContainer,
+)
 from alembic.util import CommandError
 from alembic_postgresql_enum.add_postgres_using_to_text import PostgresUsingAlterColumnOp
 from alembic_postgresql_enum.operations import SyncEnumValuesOp
 from alembic_postgresql_enum.sql_commands.indexes import get_dependent_indexes
-from sqlalchemy import Connection, Enum
+from sqlalchemy import Connection, Enum, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DataError, DBAPIError
 
@@ -23,7 +28,7 @@ def prepare_revision(context, revision, directives) -> None:
     """What `make revision` does to autogenerate's operations before writing them."""
     refuse_empty(context, revision, directives)
     carry_casts(context.connection, directives[0])
-    recreate_enum_indexes(context.connection, directives[0])
+    recreate_enum_dependents(context.connection, directives[0])
 
 
 def refuse_empty(context, revision, directives) -> None:
@@ -64,15 +69,41 @@ def operations(container: OpContainer, kind: type) -> Iterator:
             yield op
 
 
-def recreate_enum_indexes(connection: Connection, script) -> None:
-    """alembic-postgresql-enum rewrites an enum whose values it removes, and
-    must drop and recreate the indexes that depend on it (a partial index
-    WHERE status = 'pending') or fail on them. The downgrade of an added value
-    comes without that list: it is filled in here."""
+# The CHECK constraints that hold a value of the enum :schema.:name.
+_ENUM_CHECKS = text("""
+SELECT DISTINCT n.nspname, t.relname, c.conname, pg_get_constraintdef(c.oid)
+FROM pg_constraint c
+JOIN pg_class t ON t.oid = c.conrelid
+JOIN pg_namespace n ON n.oid = t.relnamespace
+JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = c.oid
+JOIN pg_type e ON d.refclassid = 'pg_type'::regclass AND d.refobjid = e.oid
+WHERE c.contype = 'c' AND e.typname = :name AND e.typnamespace = to_regnamespace(:schema)
+ORDER BY 1, 2, 3
+""")
+
+
+def recreate_enum_dependents(connection: Connection, script) -> None:
+    """alembic-postgresql-enum rewrites an enum whose values change (but for
+    values added at the end), and fails on what holds one of its old values:
+    - the indexes (a partial index WHERE status = 'pending'): it drops and
+      recreates those it is given, but the downgrade of an added value comes
+      without them; they are filled in here;
+    - the CHECK constraints (status <> 'paid' OR total > 0), which it does not
+      handle: the revision drops each before the rewrite and adds it after."""
     for container in (script.upgrade_ops, script.downgrade_ops):
-        for op in operations(container, SyncEnumValuesOp):
+        # The library puts them at the top level, never in a table's operations.
+        for op in [op for op in container.ops if isinstance(op, SyncEnumValuesOp)]:
             if not op.indexes_to_recreate:
                 op.indexes_to_recreate = get_dependent_indexes(connection, op.schema, op.name)
+            at = container.ops.index(op)
+            checks = connection.execute(_ENUM_CHECKS, {"schema": op.schema, "name": op.name})
+            for schema, table, name, definition in checks:
+                condition = definition.removeprefix("CHECK (").removesuffix(")")
+                container.ops.insert(at, DropConstraintOp(name, table, "check", schema=schema))
+                at += 1
+                container.ops.insert(
+                    at + 1, CreateCheckConstraintOp(name, table, text(condition), schema=schema)
+                )
 
 
 def carry_casts(connection: Connection, script) -> None:
