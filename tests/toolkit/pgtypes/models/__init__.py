@@ -1,0 +1,21 @@
+"""The models package: importing it registers every model on ``Base.metadata``.
+
+Every module in this folder, and in its subpackages, is imported here, so a new
+model module is seen by Alembic's autogenerate without editing
+``alembic/env.py``: a forgotten import there would make autogenerate propose
+dropping that module's tables.
+"""
+
+from importlib import import_module
+from pkgutil import walk_packages
+
+from models.base import Base
+
+for _module in walk_packages(__path__, f"{__name__}."):
+    import_module(_module.name)
+
+# What autogenerate compares; named here so pytest-alembic's "all models
+# register on metadata" test finds it (it looks for a module-level MetaData).
+metadata = Base.metadata
+
+__all__ = ["Base", "metadata"]
