@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from migrator import MigratorError, quietly
+from migrator import MigratorError, quietly, revision_module
 
 # Alembic writes this comment before each revision's statements in offline mode.
 RUNNING = re.compile(r"^-- Running upgrade .*-> (\S+)$", re.MULTILINE)
@@ -26,15 +26,34 @@ def pending(alembic_cfg: Config, current: tuple[str, ...]) -> str | None:
     return f"{current[0] if current else 'base'}:head"
 
 
+class NeedsConnection(MigratorError):
+    """A revision whose upgrade cannot run without a database (it reads it, e.g.
+    through op.get_bind()): offline, nothing can be written for it."""
+
+    def __init__(self, module: dict, error: Exception, written: str):
+        self.revision, self.written = module["revision"], written
+        title = "".join((module.get("__doc__") or "").strip().splitlines()[:1])
+        super().__init__(
+            f"revision {self.revision} ({title}) cannot be written offline: it needs a "
+            f"live connection (op.get_bind()?): {type(error).__name__}: {error}"
+        )
+
+
 def upgrade_sql(alembic_cfg: Config, revisions: str) -> str:
     """The SQL `upgrade` would run for ``revisions`` (``from:to``)."""
     if ":" not in revisions:
         raise MigratorError(f"{revisions!r} is not a range: give <from>:<to>, e.g. base:head")
     buffer = io.StringIO()
-    with quietly():
-        command.upgrade(
-            Config(alembic_cfg.config_file_name, output_buffer=buffer), revisions, sql=True
-        )
+    try:
+        with quietly():
+            command.upgrade(
+                Config(alembic_cfg.config_file_name, output_buffer=buffer), revisions, sql=True
+            )
+    except Exception as exc:
+        module = revision_module(exc)
+        if module is None:
+            raise
+        raise NeedsConnection(module, exc, buffer.getvalue()) from None
     return buffer.getvalue()
 
 
