@@ -15,8 +15,8 @@ import sysconfig
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from migrator import MigratorError, revision_module
-from migrator.offline import per_revision, upgrade_sql
+from migrator import MigratorError, recipes
+from migrator.offline import NeedsConnection, per_revision, upgrade_sql
 from migrator.settings import env, required
 
 SQUAWK_CONFIG = ".squawk.toml"
@@ -43,13 +43,14 @@ def rendered(alembic_cfg: Config, revisions: str) -> tuple[dict[str, str], list[
         try:
             pieces.update(per_revision(upgrade_sql(alembic_cfg, f"{start}:{end}")))
             return pieces, skipped
-        except Exception as exc:
-            module = revision_module(exc)
-            failed = module and module["revision"]
-            if failed is None or failed in skipped:
+        except NeedsConnection as missing:
+            if missing.revision in skipped:
                 raise
-            skipped.append(failed)
-            start = failed
+            # What was written before it is linted; its own piece is cut short.
+            pieces.update(per_revision(missing.written))
+            pieces.pop(missing.revision, None)
+            skipped.append(missing.revision)
+            start = missing.revision
 
 
 def baselined(script: ScriptDirectory) -> set[str]:
@@ -62,9 +63,9 @@ def baselined(script: ScriptDirectory) -> set[str]:
     return {r.revision for r in script.iterate_revisions(baseline, "base")}
 
 
-def run_squawk(path: str, sql: str) -> bool:
-    """squawk on one revision's SQL; True when it found nothing."""
-    sys.stdout.flush()
+def run_squawk(path: str, sql: str) -> tuple[bool, str]:
+    """squawk on one revision's SQL: True when it found nothing, and its findings
+    (printed as they are; captured for the recipes they call for)."""
     done = subprocess.run(
         [
             squawk(),
@@ -77,8 +78,10 @@ def run_squawk(path: str, sql: str) -> bool:
         ],
         input=sql,
         text=True,
+        stdout=subprocess.PIPE,
     )
-    return done.returncode == 0
+    print(done.stdout, end="")
+    return done.returncode == 0, done.stdout
 
 
 def lint(alembic_cfg: Config, revisions: str = "base:heads") -> None:
@@ -103,10 +106,13 @@ def lint(alembic_cfg: Config, revisions: str = "base:heads") -> None:
         if ignored:
             # squawk's own file-level exception, at the end so line numbers stay put.
             sql += f"\n-- squawk-ignore-file {', '.join(ignored)}\n"
-        if not run_squawk(path, sql):
+        clean, findings = run_squawk(path, sql)
+        if not clean:
             # squawk's line numbers count in exactly what this prints.
             finding = f"{path} (its SQL: make sql r={revision})"
             (tolerated if revision in old else failed).append(finding)
+            if revision not in old:
+                print(recipes.advice(findings), end="")
     if tolerated:
         print(
             f"baselined (at or before LINT_BASELINE={env('LINT_BASELINE')}, already in "

@@ -153,11 +153,13 @@ def test_a_stop_signal_in_a_retry_pause_leaves_no_transaction_and_no_lock(
         # gone, and with them any transaction or lock (the server ends them
         # a moment after the process).
         wait_for(
-            lambda: query(
-                migrated_url,
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()",
-            )
-            == [(2,)],
+            lambda: (
+                query(
+                    migrated_url,
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()",
+                )
+                == [(2,)]
+            ),
             "the migrator's sessions to end",
             timeout=5,
         )
