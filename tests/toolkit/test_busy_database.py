@@ -197,3 +197,16 @@ def test_a_concurrent_index_build_that_failed_is_dropped_and_built_again_valid(
     )
     assert indexes == [(INDEX, True), ("pk_address", True)]
     assert version(migrated_url) == [NEW]
+
+
+def test_a_downgrade_meeting_a_blocker_gives_up_after_lock_timeout_rolled_back(
+    migrated_url, tmp_path
+):
+    with holding(migrated_url, "SELECT count(*) FROM address"):
+        result = run_migrator(
+            "downgrade", "-1", url=migrated_url, LOCK_TIMEOUT="0.2", SNAPSHOT_DIR=str(tmp_path)
+        )
+
+    assert_one_line_error(result, f"revision {HEAD}", "rolled back", "lock timeout")
+    assert version(migrated_url) == [HEAD]
+    assert "temporary_addr" in columns(migrated_url, "address")
