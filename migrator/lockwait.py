@@ -16,6 +16,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -75,10 +76,11 @@ def retrying(migrate: Callable[[], None]) -> None:
             revision = failed_revision(exc) or revision
             invalid = invalid or concurrent_index(exc.statement)
             blocker = blocked_by(exc.statement)
-        if attempt > retries:
-            raise MigratorError(
-                f"{revision} gave up after {retries} retries waiting for {blocker}; {left(invalid)}"
-            )
+            if attempt > retries:
+                raise MigratorError(
+                    f"{revision} gave up after {retries} retries waiting for {blocker}; "
+                    + left(exc, invalid)
+                ) from None
         delay = pause * attempt
         log.info("waiting for %s; retry %d/%d in %g s", blocker, attempt, retries, delay)
         time.sleep(delay)
@@ -116,17 +118,20 @@ def drop_invalid_index(index: str, table: str) -> None:
                 )
 
 
-def left(invalid: tuple[str, str] | None) -> str:
-    """What the failed revision left behind."""
-    if invalid is None:
-        return "nothing of it was applied"
-    try:
-        drop_invalid_index(*invalid)
-    except DBAPIError:
-        return (
-            f"its failed index build left the INVALID index {invalid[0]}: run "
-            f"DROP INDEX CONCURRENTLY {invalid[0]} before the next upgrade"
-        )
+def left(exc: BaseException, invalid: tuple[str, str] | None) -> str:
+    """What the failed revision left behind: nothing, when its transaction rolled
+    back, but an autocommit block's statements commit one by one."""
+    if invalid is not None:
+        try:
+            drop_invalid_index(*invalid)
+        except DBAPIError:
+            return (
+                f"its failed index build left the INVALID index {invalid[0]}: run "
+                f"DROP INDEX CONCURRENTLY {invalid[0]} before the next upgrade"
+            )
+    found = revision_module(exc)
+    if found and "autocommit_block" in Path(found["__file__"]).read_text():
+        return "what its autocommit block ran before this stays committed (and runs again)"
     return "nothing of it was applied"
 
 

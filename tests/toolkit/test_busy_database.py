@@ -199,6 +199,25 @@ def test_a_concurrent_index_build_that_failed_is_dropped_and_built_again_valid(
     assert version(migrated_url) == [NEW]
 
 
+def test_an_index_build_out_of_retries_names_the_invalid_index_it_could_not_drop(
+    project, migrated_url
+):
+    add_revision(project, NEW, HEAD, CONCURRENT_INDEX)
+    with holding(migrated_url, "INSERT INTO address (id, permanent_addr) VALUES (1, 'x')"):
+        result = run_migrator(
+            "upgrade", url=migrated_url, cwd=project, LOCK_TIMEOUT="0.2", LOCK_RETRIES="0"
+        )
+
+    assert_one_line_error(
+        result,
+        f"revision {NEW}",
+        f"left the INVALID index {INDEX}: run DROP INDEX CONCURRENTLY {INDEX} before",
+    )
+    valid = f"SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('{INDEX}')"
+    assert query(migrated_url, valid) == [(False,)]
+    assert version(migrated_url) == [HEAD]
+
+
 def test_a_downgrade_meeting_a_blocker_gives_up_after_lock_timeout_rolled_back(
     migrated_url, tmp_path
 ):
