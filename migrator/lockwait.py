@@ -61,6 +61,8 @@ _INVALID_INDEX = text(
 def retrying(migrate: Callable[[], None]) -> None:
     """``migrate()`` (an Alembic run), run again after each lock timeout."""
     retries, pause = whole("LOCK_RETRIES"), seconds("LOCK_RETRY_PAUSE")
+    if retries < 0 or pause < 0:
+        raise MigratorError("LOCK_RETRIES and LOCK_RETRY_PAUSE must be 0 or more")
     invalid: tuple[str, str] | None = None
     revision = "the upgrade"
     for attempt in range(1, retries + 2):

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from migrator.db import MIGRATION_LOCK_ID
@@ -229,3 +230,19 @@ def test_a_downgrade_meeting_a_blocker_gives_up_after_lock_timeout_rolled_back(
     assert_one_line_error(result, f"revision {HEAD}", "rolled back", "lock timeout")
     assert version(migrated_url) == [HEAD]
     assert "temporary_addr" in columns(migrated_url, "address")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "words"),
+    [
+        ("LOCK_TIMEOUT", "soon", "LOCK_TIMEOUT must be a number of seconds, not 'soon'"),
+        ("LOCK_RETRIES", "-1", "LOCK_RETRIES and LOCK_RETRY_PAUSE must be 0 or more"),
+    ],
+)
+def test_a_bad_lock_wait_setting_is_one_error_line_and_nothing_runs(
+    database_url, setting, value, words
+):
+    result = run_migrator("upgrade", url=database_url, **{setting: value})
+
+    assert_one_line_error(result, words)
+    assert query(database_url, "SELECT to_regclass('alembic_version')") == [(None,)]
