@@ -31,7 +31,7 @@ MIGRATOR := $(TOOLBOX) python -m migrator
 # The test and bench containers see the working tree at its host path too: the
 # Compose projects they start through the Docker socket mount paths inside it,
 # which the daemon resolves on the host.
-TESTS := $(COMPOSE) run --rm -v "$(CURDIR):$(CURDIR)" -w "$(CURDIR)"
+TESTS := $(COMPOSE) run --rm --build -v "$(CURDIR):$(CURDIR)" -w "$(CURDIR)"
 
 
 nothing :=
@@ -140,21 +140,17 @@ restore: ## replace the database with a snapshot: make restore f=snapshots/<file
 remove-example: ## delete the example (its models, revisions, data test, generated files)
 	$(MIGRATOR) remove-example
 
-test: build ## run the test suite: your migrations and the toolkit (pytest + testcontainers)
+test: ## run the test suite: your migrations and the toolkit (pytest + testcontainers)
 	$(TESTS) test -n 2
 
-test-migrations: build ## run only the tests of your migrations (tests/migrations/)
+test-migrations: ## run only the tests of your migrations (tests/migrations/)
 	$(TESTS) test -n 2 tests/migrations
 
-e2e: build ## run the end-to-end scenarios: make driven in copies of the project (slow; the dev container's: .ci/run)
+e2e: ## run the end-to-end scenarios: make driven in copies of the project (slow; the dev container's: .ci/run)
 	$(TESTS) test -n 2 tests/e2e --ignore=tests/e2e/test_devcontainer.py
 
 style: ## ruff check and ruff format --check on the code
 	$(TOOLBOX) sh -c 'ruff check . && ruff format --check .'
 
-# Checked before its prerequisite (the build) runs.
-ifneq ($(filter bench,$(MAKECMDGOALS)),)
-$(call whole,BENCH_RUNS)$(items)
-endif
-bench: build ## time the targets, the refresh, make up and make test against their floors [BENCH_RUNS=5 BENCH_ITEMS=...]
-	$(TESTS) -e BENCH_RUNS -e BENCH_ITEMS --entrypoint python test -m bench
+bench: ## time the targets, the refresh, make up and make test against their floors [BENCH_RUNS=5 BENCH_ITEMS=...]
+	$(call whole,BENCH_RUNS)$(items)$(TESTS) -e BENCH_RUNS -e BENCH_ITEMS --entrypoint python test -m bench
