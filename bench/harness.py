@@ -16,8 +16,11 @@ class BenchError(Exception):
 def sh(*args: str, ok: tuple[int, ...] = (0,), **kwargs) -> subprocess.CompletedProcess:
     done = subprocess.run(args, capture_output=True, text=True, **kwargs)
     if done.returncode not in ok:
-        tail = " ".join((done.stderr or done.stdout).split())[-400:]
-        raise BenchError(f"`{' '.join(args)[:80]}` exited {done.returncode}: {tail}")
+        # pytest's summary is at the end of stdout, Compose's noise on stderr.
+        said = [" ".join(stream.split())[-600:] for stream in (done.stdout, done.stderr)]
+        raise BenchError(
+            f"`{' '.join(args)[:80]}` exited {done.returncode}: {' / '.join(filter(None, said))}"
+        )
     return done
 
 
