@@ -41,13 +41,22 @@ def admin(postgres: PostgresContainer) -> Iterator[Engine]:
     engine.dispose()
 
 
-def new_database(admin: Engine, template: str = "template0") -> Iterator[URL]:
+def create_database(admin: Engine, template: str = "template0") -> URL:
     name = f"test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield admin.url.set(database=name)
+    return admin.url.set(database=name)
+
+
+def drop_database(admin: Engine, url: URL) -> None:
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        connection.execute(text(f'DROP DATABASE "{url.database}" WITH (FORCE)'))
+
+
+def new_database(admin: Engine, template: str = "template0") -> Iterator[URL]:
+    url = create_database(admin, template)
+    yield url
+    drop_database(admin, url)
 
 
 @pytest.fixture

@@ -28,6 +28,21 @@ def ok(result) -> None:
     assert result.returncode == 0, output(result)[-3000:]
 
 
+def test_removing_the_example_leaves_an_empty_project_that_works(project_copy):
+    copy, make = project_copy
+    ok(make("up"))  # the example applied: remove-example reverts it first
+
+    removed = make("remove-example")
+
+    ok(removed)
+    assert "removed alembic/versions/" in removed.stdout
+    assert not (copy / "models" / "address.py").exists()
+    assert "CREATE TABLE" not in (copy / "schema.sql").read_text()
+    ok(make("up"))
+    ok(make("check"))
+    ok(make("test"))
+
+
 def test_an_existing_project_is_adopted_its_faults_found_and_its_past_baselined(project_copy):
     copy, make = project_copy
     # 1. Remove the example.

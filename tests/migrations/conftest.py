@@ -2,6 +2,7 @@
 models (MODELS_METADATA), on the test worker's PostgreSQL."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from alembic.config import Config
@@ -25,16 +26,25 @@ def named(revision) -> str:
     return f"{revision.revision} ({revision.doc})"
 
 
-@pytest.fixture
-def migrate(database_url: URL) -> Iterator[Config]:
-    """Your Alembic config on this test's own database, run as `make upgrade` runs
-    it: each revision in its own transaction, autocommit_block() included."""
-    engine = create_engine(database_url)
+@contextmanager
+def migrating(url: URL) -> Iterator[Config]:
+    """Your Alembic config on the database at ``url``, run as `make upgrade`
+    runs it: each revision in its own transaction, autocommit_block() included."""
+    engine = create_engine(url)
     config = project_config()
     config.attributes["connection"] = engine
     config.attributes["without_models"] = True
-    yield config
-    engine.dispose()
+    try:
+        yield config
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def migrate(database_url: URL) -> Iterator[Config]:
+    """Your Alembic config on this test's own empty database."""
+    with migrating(database_url) as config:
+        yield config
 
 
 @pytest.fixture

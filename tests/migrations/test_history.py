@@ -1,18 +1,20 @@
 """Your migrations, whatever their number, ids, branches or tables: each is
 proved on a real PostgreSQL. A failure names the revision (id and message) and
-what differs. (Exactly one head: pytest-alembic's test, in test_pytest_alembic.py.)"""
+what differs."""
+
+import contextlib
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import URL
 
 from migrator import checksums, db, erd, schema
 from migrator.settings import PROJECT_ROOT, models_metadata
 from tests.catalog import describe, differences
-from tests.conftest import new_database
-from tests.helpers import run_migrator
-from tests.migrations.conftest import SCRIPT, named, project_config
+from tests.conftest import create_database, drop_database
+from tests.helpers import run_migrator, version
+from tests.migrations.conftest import SCRIPT, migrating, named
 
 # Oldest first: every revision comes after those it depends on.
 REVISIONS = list(reversed(list(SCRIPT.walk_revisions())))
@@ -31,14 +33,6 @@ class Fault(Exception):
     """A revision that does not go up, down and up again cleanly."""
 
 
-def migrating(url: URL):
-    engine = create_engine(url)
-    config = project_config()
-    config.attributes["connection"] = engine
-    config.attributes["without_models"] = True
-    return config, engine
-
-
 def run(what: str, step, config, target: str) -> None:
     try:
         (command.upgrade if what.endswith("upgrade") else command.downgrade)(config, target)
@@ -48,8 +42,7 @@ def run(what: str, step, config, target: str) -> None:
 
 def climb(url: URL, step) -> None:
     """Up, down and up again, comparing the schema each way."""
-    config, engine = migrating(url)
-    try:
+    with migrating(url) as config:
         for parent in step._all_down_revisions:
             run("upgrade to the parent", step, config, parent)
         before = schema_of(url)
@@ -62,40 +55,37 @@ def climb(url: URL, step) -> None:
         run("second upgrade", step, config, step.revision)
         again = differences(after, schema_of(url))
         if again:
-            raise Fault(
-                f"second upgrade of {named(step)} differs from the first: {'; '.join(again)}"
-            )
-    finally:
-        engine.dispose()
+            raise Fault(f"second upgrade of {named(step)} differs: {'; '.join(again)}")
 
 
-def rebuilt_at(admin: Engine, step):
-    """A new database with ``step`` applied, to carry on past a fault."""
-    databases = new_database(admin)
-    url = next(databases)
-    config, engine = migrating(url)
-    try:
+def rebuilt_at(admin: Engine, step) -> URL:
+    """A new database with ``step`` applied, to carry on past a fault (if even
+    that fails, the revisions after it report it)."""
+    url = create_database(admin)
+    with migrating(url) as config, contextlib.suppress(Exception):
         command.upgrade(config, step.revision)
-    except Exception:  # noqa: S110  (reported with the revision that follows)
-        pass
-    finally:
-        engine.dispose()
-    return url, databases
+    return url
+
+
+def test_there_is_exactly_one_head_or_no_revision_yet():
+    heads = [named(SCRIPT.get_revision(head)) for head in SCRIPT.get_heads()]
+    assert len(heads) <= 1, f"{len(heads)} heads: {', '.join(heads)}; join them with make merge"
 
 
 def test_stairway_every_revision_goes_up_down_and_up_again(admin):
     """One database walks the whole history; after a fault the walk goes on
     from a database rebuilt at that revision, so one run names every fault."""
-    databases = new_database(admin)
-    url, faults = next(databases), []
-    for step in REVISIONS:
-        try:
-            climb(url, step)
-        except Fault as fault:
-            faults.append(str(fault))
-            next(databases, None)  # drops the database
-            url, databases = rebuilt_at(admin, step)
-    next(databases, None)
+    url, faults = create_database(admin), []
+    try:
+        for step in REVISIONS:
+            try:
+                climb(url, step)
+            except Fault as fault:
+                faults.append(str(fault))
+                drop_database(admin, url)
+                url = rebuilt_at(admin, step)
+    finally:
+        drop_database(admin, url)
     assert not faults, f"{len(faults)} revision(s) fail the stairway:\n" + "\n".join(faults)
 
 
@@ -104,20 +94,12 @@ def test_base_to_head_on_an_empty_database_and_back_to_base_leaves_only_bookkeep
 ):
     empty = schema_of(database_url)
     command.upgrade(migrate, "heads")
-    assert set(db_version(database_url)) == set(SCRIPT.get_heads())
+    assert set(version(database_url)) == set(SCRIPT.get_heads())
 
     command.downgrade(migrate, "base")
 
     left = differences(empty, schema_of(database_url))
     assert not left, "downgrade to base " + "; ".join(left)
-
-
-def db_version(url: URL) -> list[str]:
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        found = list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
-    engine.dispose()
-    return found
 
 
 @pytest.fixture

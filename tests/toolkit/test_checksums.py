@@ -6,7 +6,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from migrator.checksums import checksum
+from migrator.checksums import checksum, validate
 from tests.helpers import add_revision, assert_one_line_error, run_migrator
 
 FIRST, HEAD = "1a2b3c4d5e6f", "7e8f9a0b1c2d"
@@ -83,3 +83,15 @@ def test_an_applied_revision_edited_afterwards_stops_upgrade_and_check(project, 
     again = run_migrator("upgrade", url=database_url, cwd=project)
     assert again.returncode == 0, again.stderr
     assert "applied 1 revision(s)" in again.stdout
+
+
+def test_validating_checksums_leaves_the_callers_transaction_open(alembic_config, connection):
+    command.upgrade(alembic_config, "head")
+    connection.execute(text("CREATE TABLE scratch (id int)"))
+    connection.execute(text("INSERT INTO scratch VALUES (1)"))
+
+    validate(connection, ScriptDirectory.from_config(alembic_config))
+
+    assert connection.in_transaction()
+    connection.rollback()
+    assert connection.execute(text("SELECT to_regclass('scratch')")).scalar() is None
