@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -30,6 +31,24 @@ def run_migrator(
         text=True,
         timeout=120,
     )
+
+
+def migrator_process(*args: str, url, cwd=None, **env_vars) -> subprocess.Popen:
+    return subprocess.Popen(
+        migrator_command(*args),
+        cwd=cwd or DEFAULT_CWD,
+        env=migrator_environment(url, **env_vars),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(condition, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        time.sleep(0.1)
 
 
 def migrator_command(*args: str) -> list[str]:
@@ -103,3 +122,14 @@ def query(url: URL, sql: str) -> list[tuple]:
 
 def version(url: URL) -> list[str]:
     return [v for (v,) in query(url, "SELECT version_num FROM alembic_version")]
+
+
+def columns(url, table: str) -> list[str]:
+    return [
+        name
+        for (name,) in query(
+            url,
+            "SELECT column_name FROM information_schema.columns "
+            f"WHERE table_name = '{table}' ORDER BY ordinal_position",
+        )
+    ]

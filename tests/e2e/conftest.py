@@ -72,8 +72,16 @@ def project_copy() -> Iterator[tuple[Path, Make]]:
         yield copy, make
     finally:
         run(
-            "docker", "compose", "--profile", "dev", "down", "--volumes", "--rmi", "local",
-            cwd=copy, environ=environ,
+            "docker",
+            "compose",
+            "--profile",
+            "dev",
+            "down",
+            "--volumes",
+            "--rmi",
+            "local",
+            cwd=copy,
+            environ=environ,
         )
         shutil.rmtree(copy)
         with contextlib.suppress(OSError):  # left only if another run's copy is in it

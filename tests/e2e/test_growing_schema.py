@@ -26,7 +26,10 @@ class Note(Base):
     body: Mapped[str | None] = mapped_column(String(200))
 """
 PHONE = "    phone: Mapped[str | None] = mapped_column(String(20))\n"
-ADDRESS_END = "    temporary_addr: Mapped[str | None] = mapped_column(String(100))\n\n\nclass Family"
+ADDRESS_END = (
+    "    temporary_addr: Mapped[str | None] = mapped_column(String(100))\n\n\nclass Family"
+)
+WITH_PHONE = ADDRESS_END.replace("\n\n\n", f"\n{PHONE}\n\n")
 
 
 def ok(result) -> None:
@@ -35,7 +38,7 @@ def ok(result) -> None:
 
 def test_the_readme_phone_example_stays_green(project_copy):
     copy, make = project_copy
-    edit(copy / "models" / "address.py", ADDRESS_END, ADDRESS_END.replace("\n\n\n", f"\n{PHONE}\n\n"))
+    edit(copy / "models" / "address.py", ADDRESS_END, WITH_PHONE)
 
     ok(make("revision", "m=add phone to address"))
     ok(make("upgrade"))
@@ -135,7 +138,7 @@ def test_a_faulty_downgrade_turns_make_test_red_naming_the_revision(project_copy
 
 def test_a_model_change_without_a_revision_turns_make_test_red_naming_the_column(project_copy):
     copy, make = project_copy
-    edit(copy / "models" / "address.py", ADDRESS_END, ADDRESS_END.replace("\n\n\n", f"\n{PHONE}\n\n"))
+    edit(copy / "models" / "address.py", ADDRESS_END, WITH_PHONE)
 
     result = make("test-migrations")
 

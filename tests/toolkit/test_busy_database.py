@@ -16,13 +16,14 @@ from migrator.db import MIGRATION_LOCK_ID
 from tests.helpers import (
     add_revision,
     assert_one_line_error,
+    columns,
     migrator_command,
     migrator_environment,
     query,
     run_migrator,
     version,
+    wait_for,
 )
-from tests.toolkit.test_safety import columns, wait_for
 
 HEAD, NEW = "7e8f9a0b1c2d", "b5b5b5b5b5b5"
 ADD_PHONE = 'op.add_column("address", sa.Column("phone", sa.String(20)))'

@@ -5,7 +5,6 @@ snapshots before downgrades, a database that is down or refuses us, two heads.""
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -15,43 +14,15 @@ from tests import helpers
 from tests.helpers import (
     add_revision,
     assert_one_line_error,
-    migrator_command,
-    migrator_environment,
+    columns,
+    migrator_process,
     query,
     run_migrator,
     version,
+    wait_for,
 )
 
 HEAD = "7e8f9a0b1c2d"
-
-
-def columns(url, table: str) -> list[str]:
-    return [
-        name
-        for (name,) in query(
-            url,
-            "SELECT column_name FROM information_schema.columns "
-            f"WHERE table_name = '{table}' ORDER BY ordinal_position",
-        )
-    ]
-
-
-def migrator_process(*args: str, url, cwd=None, **env_vars) -> subprocess.Popen:
-    return subprocess.Popen(
-        migrator_command(*args),
-        cwd=cwd or helpers.DEFAULT_CWD,
-        env=migrator_environment(url, **env_vars),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def wait_for(condition, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        time.sleep(0.1)
 
 
 # ---- concurrency
