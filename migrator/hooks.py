@@ -19,6 +19,7 @@ from alembic_postgresql_enum.sql_commands.indexes import get_dependent_indexes
 from sqlalchemy import Connection, Enum, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DataError, DBAPIError
+from sqlalchemy.sql.naming import conv
 
 from migrator import MigratorError, checksums, db, revision_module
 from migrator.check import ddl
@@ -97,7 +98,9 @@ def recreate_enum_dependents(connection: Connection, script) -> None:
                 op.indexes_to_recreate = get_dependent_indexes(connection, op.schema, op.name)
             at = container.ops.index(op)
             checks = connection.execute(_ENUM_CHECKS, {"schema": op.schema, "name": op.name})
-            for schema, table, name, definition in checks:
+            for schema, table, named, definition in checks:
+                # As it is in the database: no naming convention applied again.
+                name = conv(named)
                 condition = definition.removeprefix("CHECK (").removesuffix(")")
                 container.ops.insert(at, DropConstraintOp(name, table, "check", schema=schema))
                 at += 1
