@@ -35,3 +35,12 @@ def revision_module(exc: BaseException) -> dict | None:
         if "revision" in frame.f_globals and "down_revision" in frame.f_globals:
             found = frame.f_globals
     return found
+
+
+def failing_revision(exc: BaseException) -> str:
+    """'revision X (message) failed, rolled back: ' for an error raised in a revision."""
+    found = revision_module(exc)
+    if found is None:
+        return ""
+    title = (found.get("__doc__") or "").strip().splitlines()[:1]
+    return f"revision {found['revision']} ({''.join(title)}) failed, rolled back: "

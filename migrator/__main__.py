@@ -16,7 +16,7 @@ from alembic.config import CommandLine, Config
 from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError
 
-from migrator import MigratorError, commands, db, erd, revision_module, schema
+from migrator import MigratorError, commands, db, erd, failing_revision, schema
 from migrator.settings import database_url, env, hide_password, models_metadata
 
 
@@ -109,15 +109,6 @@ def run(argv: list[str]) -> None:
         CommandLine(prog="migrator").main(["--raiseerr", *argv])
     if name in ("revision", "upgrade") and env("REFRESH_GENERATED") == "1":
         refresh_generated(Config(env("ALEMBIC_CONFIG")))
-
-
-def failing_revision(exc: BaseException) -> str:
-    """'revision X (message) failed, rolled back: ' for an error raised in a revision."""
-    found = revision_module(exc)
-    if found is None:
-        return ""
-    title = (found.get("__doc__") or "").strip().splitlines()[:1]
-    return f"revision {found['revision']} ({''.join(title)}) failed, rolled back: "
 
 
 def main(argv: list[str]) -> int:

@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.sql.naming import conv
 
-from migrator import MigratorError, checksums, db, revision_module
+from migrator import MigratorError, checksums, db, failing_revision
 from migrator.check import ddl
 
 
@@ -180,10 +180,8 @@ def explain_enum_errors() -> Iterator[None]:
         if label is None or altered is None:
             raise
         column = f"{altered['table']}.{altered['column']}".replace('"', "")
-        found = revision_module(exc) or {}
-        title = (found.get("__doc__") or "").strip().splitlines()[:1]
         raise MigratorError(
-            f"revision {found.get('revision')} ({''.join(title)}) failed, rolled back: "
-            f"value {label['value']!r} of enum {label['enum']} is still used in {column}; "
+            f"{failing_revision(exc)}value {label['value']!r} of enum {label['enum']} "
+            f"is still used in {column}; "
             "update or delete those rows first (or rename the value: enum_values_to_rename)"
         ) from None

@@ -67,13 +67,12 @@ def _dotenv() -> dict[str, str | None]:
 
 
 def env(name: str) -> str | None:
-    """The setting ``name``: the environment, else .env, else its default; an
-    empty value counts as unset."""
-    for source in (os.environ, _dotenv(), DEFAULTS):
-        value = source.get(name)
-        if value not in (None, ""):
-            return value
-    return None
+    """The setting ``name``: from the environment if it is set there (even
+    empty), else from .env, else its default; an empty value means the default."""
+    for source in (os.environ, _dotenv()):
+        if name in source:
+            return source[name] or DEFAULTS.get(name) or None
+    return DEFAULTS.get(name) or None
 
 
 def required(name: str) -> str:

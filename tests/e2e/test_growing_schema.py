@@ -38,6 +38,7 @@ def ok(result) -> None:
 
 def test_the_readme_phone_example_stays_green(project_copy):
     copy, make = project_copy
+    ok(make("up"))
     edit(copy / "models" / "address.py", ADDRESS_END, WITH_PHONE)
 
     ok(make("revision", "m=add phone to address"))
@@ -47,6 +48,7 @@ def test_the_readme_phone_example_stays_green(project_copy):
 
 def test_a_new_model_a_data_migration_and_fifteen_more_revisions_stay_green(project_copy):
     copy, make = project_copy
+    ok(make("up"))
     note = copy / "models" / "note.py"
     note.write_text(NOTE_MODULE)
     ok(make("revision", "m=add note"))

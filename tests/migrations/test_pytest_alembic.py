@@ -1,8 +1,12 @@
 """pytest-alembic's built-in tests (upgrade, models match the DDL, up/down
-consistency) and two of its experimental ones (downgrade leaves no trace, all
-models register on the metadata), each on a fresh database of its own in the
-session's PostgreSQL. Its single-head test wants one head even before the
-first revision, so test_history.py's own stands in for it.
+consistency) and one of its experimental ones (all models register on the
+metadata), each on a fresh database of its own in the session's PostgreSQL.
+
+Where it falls short, test_history.py stands in: its single-head test wants
+one head even before the first revision, and its experimental "downgrade
+leaves no trace" walks the history as one line, so it misreads branches and
+merges (the stairway does that check revision by revision, from each
+revision's own parents; tests/toolkit/ keeps pytest-alembic's on the fixture).
 
 Its pytest plugin is off (pyproject.toml: its collector crashes on pytest 9),
 so its tests are imported here, where pytest collects them as this module's,
@@ -17,7 +21,6 @@ from pytest_alembic.tests import (  # noqa: F401  (collected by pytest)
 )
 from pytest_alembic.tests.experimental import (  # noqa: F401
     test_all_models_register_on_metadata,
-    test_downgrade_leaves_no_trace,
 )
 from sqlalchemy import create_engine
 

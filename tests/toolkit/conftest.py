@@ -50,6 +50,9 @@ def fixture_project(tmp_path_factory) -> Path:
 @pytest.fixture(autouse=True)
 def _migrator_runs_in_the_fixture_project(fixture_project, monkeypatch) -> None:
     monkeypatch.setattr(helpers, "DEFAULT_CWD", fixture_project)
+    # Your .env's settings for your own models and history are not the fixture's.
+    monkeypatch.setenv("MODELS_METADATA", "models:Base.metadata")
+    monkeypatch.setenv("LINT_BASELINE", "")
 
 
 @pytest.fixture
