@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, create_engine
+from sqlalchemy import create_engine
 from sqlalchemy.engine import URL
 
 from migrator.settings import PROJECT_ROOT, env
@@ -45,11 +45,3 @@ def migrate(database_url: URL) -> Iterator[Config]:
     """Your Alembic config on this test's own empty database."""
     with migrating(database_url) as config:
         yield config
-
-
-@pytest.fixture
-def connection(database_url: URL) -> Iterator[Connection]:
-    engine = create_engine(database_url)
-    with engine.connect() as connection:
-        yield connection
-    engine.dispose()
