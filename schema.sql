@@ -1,4 +1,5 @@
 -- The schema at head, built from the migrations by `make schema`: do not edit.
+-- Revisions: sha256 12949e5c44424d008d7dbc8d5ee5cabff8426ad99a9622fb3aa1274420c91ea3
 
 --
 -- PostgreSQL database dump

@@ -16,7 +16,7 @@ from alembic.config import CommandLine, Config
 from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError
 
-from migrator import MigratorError, commands, db, erd, failing_revision, schema
+from migrator import MigratorError, commands, db, failing_revision
 from migrator.settings import database_url, env, hide_password, models_metadata
 
 
@@ -85,6 +85,8 @@ def refresh_generated(alembic_cfg: Config) -> None:
     diff under review shows what it does to the schema. Each is rewritten only
     when what it is drawn from changed (the revision files, the models)."""
     try:
+        from migrator import erd, schema  # only after a revision or an upgrade
+
         schema.refresh(alembic_cfg, database_url())
         erd.refresh(models_metadata())
     except (MigratorError, CommandError, DBAPIError, OSError) as exc:

@@ -11,10 +11,6 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from migrator import MigratorError, db, label, lockwait, offline, snapshots
-from migrator import check as model_check
-from migrator import erd as diagram
-from migrator import lint as squawk_lint
-from migrator import schema as schema_file
 from migrator.precommit import refuse_multiple_heads
 from migrator.settings import database_url, models_metadata
 
@@ -54,6 +50,10 @@ def downgrade(alembic_cfg: Config, target: str) -> None:
 def check(alembic_cfg: Config) -> None:
     """Fail when the models and the migrations differ (one line each), or an applied
     revision was edited."""
+    # Imported here, as lint, schema and erd below: Alembic's own commands
+    # (current, heads, history...) start without autogenerate and the rest.
+    from migrator import check as model_check
+
     model_check.run(alembic_cfg)
 
 
@@ -102,16 +102,22 @@ def sql(alembic_cfg: Config, revisions: str | None = None) -> None:
 def lint(alembic_cfg: Config, revisions: str = "base:heads") -> None:
     """Lint each revision's SQL with squawk (default: every revision; LINT_BASELINE
     and earlier are reported, not failed)."""
+    from migrator import lint as squawk_lint
+
     squawk_lint.lint(alembic_cfg, revisions)
 
 
 def schema(alembic_cfg: Config) -> None:
     """Rebuild schema.sql, the schema at head, from the migrations on a scratch database."""
+    from migrator import schema as schema_file
+
     schema_file.write(alembic_cfg, database_url())
 
 
 def erd(alembic_cfg: Config) -> None:
     """Redraw the ER diagram of the models (docs/erd.md and docs/erd.svg)."""
+    from migrator import erd as diagram
+
     diagram.write(models_metadata())
 
 

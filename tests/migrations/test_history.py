@@ -135,7 +135,8 @@ def test_the_models_match_the_migrations_at_head(at_head):
 
 
 def test_schema_sql_is_the_schema_the_migrations_build(at_head):
-    assert schema.dump(at_head) == (PROJECT_ROOT / "schema.sql").read_text(), (
+    committed = schema.without_key((PROJECT_ROOT / "schema.sql").read_text())
+    assert schema.dump(at_head) == committed, (
         "schema.sql is out of date with the migrations: run `make schema` and commit it"
     )
 

@@ -47,12 +47,19 @@ def fixture_project(tmp_path_factory) -> Path:
     return copy_project(tmp_path_factory.mktemp("fixture"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _not_your_settings() -> Iterator[None]:
+    """Your .env's settings for your own models and history are not the
+    fixture's (session-wide: session fixtures run the migrator too)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MODELS_METADATA", "models:Base.metadata")
+        patch.setenv("LINT_BASELINE", "")
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _migrator_runs_in_the_fixture_project(fixture_project, monkeypatch) -> None:
     monkeypatch.setattr(helpers, "DEFAULT_CWD", fixture_project)
-    # Your .env's settings for your own models and history are not the fixture's.
-    monkeypatch.setenv("MODELS_METADATA", "models:Base.metadata")
-    monkeypatch.setenv("LINT_BASELINE", "")
 
 
 @pytest.fixture
