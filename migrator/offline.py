@@ -3,6 +3,7 @@ runs, no database is needed."""
 
 import io
 import re
+from itertools import pairwise
 
 from alembic import command
 from alembic.config import Config
@@ -62,7 +63,7 @@ def per_revision(sql: str) -> dict[str, str]:
     A revision's BEGIN comes just before its "-- Running upgrade" comment."""
     found, cut = {}, 0
     matches = list(RUNNING.finditer(sql))
-    for match, following in zip(matches, [*matches[1:], None], strict=True):
+    for match, following in pairwise([*matches, None]):
         end = len(sql)
         if following is not None:
             begin = sql.rfind("BEGIN;", match.end(), following.start())

@@ -1,6 +1,7 @@
 """What the tests share: the migrator run as a process, its one-line errors,
-hand-written revisions, and small queries."""
+hand-written revisions, the tables your models register, and small queries."""
 
+import json
 import os
 import subprocess
 import sys
@@ -133,3 +134,36 @@ def columns(url, table: str) -> list[str]:
             f"WHERE table_name = '{table}' ORDER BY ordinal_position",
         )
     ]
+
+
+# Prints the tables on MODELS_METADATA's metadata, in a fresh interpreter:
+# with "every", after importing every module of its top package first.
+_TABLES = """
+import json, pkgutil, sys
+from importlib import import_module
+from migrator.settings import env, models_metadata
+if sys.argv[1] == "every":
+    top = import_module(env("MODELS_METADATA").partition(":")[0].split(".")[0])
+    for module in pkgutil.walk_packages(getattr(top, "__path__", []), top.__name__ + "."):
+        import_module(module.name)
+print(json.dumps(sorted(models_metadata().tables)))
+"""
+
+
+def unregistered_tables(cwd: Path | None = None, **env_vars: str) -> set[str]:
+    """Tables the models' package defines that importing MODELS_METADATA alone
+    (all env.py does) leaves off the metadata: autogenerate would not see them."""
+
+    def tables(imported: str) -> set[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", _TABLES, imported],
+            cwd=cwd or DEFAULT_CWD,
+            env=migrator_environment(**env_vars),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return set(json.loads(done.stdout))
+
+    return tables("every") - tables("bare")

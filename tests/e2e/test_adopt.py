@@ -92,6 +92,14 @@ def test_an_existing_project_is_adopted_its_faults_found_and_its_past_baselined(
         '    op.drop_table("category")\n    op.drop_column("customer", "category_id")\n',
         '    op.drop_column("customer", "category_id")\n    op.drop_table("category")\n',
     )
+    # Its lint findings, reviewed: the category table is new, nothing writes to it yet.
+    edit(
+        versions / "1000aaaa0009_add_customer_category.py",
+        "depends_on = None\n",
+        "depends_on = None\nsquawk_ignore = {\n"
+        '    "adding-foreign-key-constraint": "category is new: no writes to wait for",\n'
+        '    "constraint-missing-not-valid": "category is new: the scan is instant",\n}\n',
+    )
     ok(make("test"))
 
 

@@ -1,12 +1,17 @@
 """pytest-alembic's built-in tests (upgrade, models match the DDL, up/down
-consistency) and one of its experimental ones (all models register on the
-metadata), each on a fresh database of its own in the session's PostgreSQL.
+consistency), each on a fresh database of its own in the session's PostgreSQL.
 
-Where it falls short, test_history.py stands in: its single-head test wants
-one head even before the first revision, and its experimental "downgrade
-leaves no trace" walks the history as one line, so it misreads branches and
-merges (the stairway does that check revision by revision, from each
-revision's own parents; tests/toolkit/ keeps pytest-alembic's on the fixture).
+Where it falls short, our own tests stand in:
+- its single-head test wants one head even before the first revision
+  (test_history.py checks "one head, or none");
+- its experimental "downgrade leaves no trace" walks the history as one line,
+  so it misreads branches and merges (the stairway does that check revision by
+  revision, from each revision's own parents; tests/toolkit/ keeps
+  pytest-alembic's on the fixture);
+- its experimental "all models register on the metadata" finds the metadata
+  only as a module-level MetaData or a DeclarativeMeta class, not SQLAlchemy
+  2's DeclarativeBase, which most projects use (test_models.py does it from
+  MODELS_METADATA).
 
 Its pytest plugin is off (pyproject.toml: its collector crashes on pytest 9),
 so its tests are imported here, where pytest collects them as this module's,
@@ -18,9 +23,6 @@ from pytest_alembic.tests import (  # noqa: F401  (collected by pytest)
     test_model_definitions_match_ddl,
     test_up_down_consistency,
     test_upgrade,
-)
-from pytest_alembic.tests.experimental import (  # noqa: F401
-    test_all_models_register_on_metadata,
 )
 from sqlalchemy import create_engine
 

@@ -111,6 +111,14 @@ def test_the_fixture_revisions_pass_lint(linted, capfd):
     assert capfd.readouterr().out.splitlines() == ["lint: 2 revision(s), no unsafe operation found"]
 
 
+def test_a_history_with_no_revisions_passes_lint(linted, project, capfd):
+    """The state `make remove-example` leaves: nothing to lint is no fault."""
+    for revision in (project / "alembic" / "versions").glob("*.py"):
+        revision.unlink()
+    lint(linted)
+    assert capfd.readouterr().out.splitlines() == ["lint: 0 revision(s), no unsafe operation found"]
+
+
 NOT_NULL = 'op.add_column("address", sa.Column("country", sa.String(2), nullable=False))'
 
 

@@ -10,7 +10,7 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from tests.helpers import add_revision, assert_one_line_error, run_migrator
+from tests.helpers import add_revision, assert_one_line_error, run_migrator, unregistered_tables
 from tests.toolkit.test_check import PHONE_MODULE
 
 HEAD = "7e8f9a0b1c2d"
@@ -62,6 +62,44 @@ def test_a_new_model_module_is_picked_up_by_autogenerate(project, migrated_url, 
     assert run_migrator("upgrade", cwd=project, url=migrated_url).returncode == 0
     check = run_migrator("check", cwd=project, url=migrated_url)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+SHOP_BASE = """
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+"""
+SHOP_MODEL = """
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shop.base import Base
+
+
+class {name}(Base):
+    __tablename__ = "{table}"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+"""
+
+
+def test_a_model_module_nothing_imports_is_found_whatever_the_base(project):
+    """The check tests/migrations/test_models.py makes, on a SQLAlchemy 2
+    DeclarativeBase in a package of its own (pytest-alembic's misses it)."""
+    shop = project / "shop"
+    shop.mkdir()
+    (shop / "__init__.py").touch()
+    (shop / "base.py").write_text(SHOP_BASE)
+    models = SHOP_MODEL.format(name="Order", table="orders")
+    (shop / "models.py").write_text(models)
+    (shop / "stray.py").write_text(SHOP_MODEL.format(name="Stray", table="stray"))
+    where = {"MODELS_METADATA": "shop.models:Base.metadata"}
+
+    assert unregistered_tables(project, **where) == {"stray"}
+
+    (shop / "models.py").write_text("from shop import stray  # noqa: F401\n" + models)
+    assert unregistered_tables(project, **where) == set()
 
 
 def test_autogenerate_with_no_model_change_writes_nothing(project, migrated_url):
