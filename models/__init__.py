@@ -14,8 +14,4 @@ from models.base import Base
 for _module in walk_packages(__path__, f"{__name__}."):
     import_module(_module.name)
 
-# What autogenerate compares; named here so pytest-alembic's "all models
-# register on metadata" test finds it (it looks for a module-level MetaData).
-metadata = Base.metadata
-
-__all__ = ["Base", "metadata"]
+__all__ = ["Base"]
