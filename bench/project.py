@@ -180,10 +180,10 @@ class Project:
             raise BenchError("not in a container: run the benchmark with `make bench`") from None
         return name
 
-    def alembic(self, *args: str, ok: tuple[int, ...] = (0,)) -> float:
+    def alembic(self, *args: str) -> float:
         """`alembic ARGS` from this container's virtualenv, on the project's database."""
         environ = {**self.environ, "DATABASE_URL": self.url()}
-        return clock("alembic", *args, cwd=self.path, env=environ, ok=ok)
+        return clock("alembic", *args, cwd=self.path, env=environ)
 
     def down(self) -> None:
         if self.connected:

@@ -1,10 +1,14 @@
 """`make check` (python -m migrator check): the models against the migrations,
 shown as one readable line per difference, failing when they differ."""
 
+import subprocess
+import sys
+
 import pytest
 from sqlalchemy import DefaultClause, MetaData, Table
 
 from migrator import check
+from tests import helpers
 from tests.helpers import assert_one_line_error, edit, run_migrator
 
 PHONE_MODULE = """
@@ -28,6 +32,21 @@ def test_the_models_match_the_migrations(migrated_url):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout == "the models match the migrations\n"
+
+
+def test_alembics_own_check_passes_when_nothing_differs(migrated_url):
+    """From a host virtualenv or an IDE: `alembic check` runs env.py's hooks too,
+    and the one refusing an empty revision must not fail it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "check"],
+        cwd=helpers.DEFAULT_CWD,
+        env=helpers.migrator_environment(migrated_url),
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "No new upgrade operations detected." in result.stdout
 
 
 def test_each_difference_is_one_readable_line_and_check_fails(project, migrated_url):
