@@ -32,6 +32,8 @@ def run_migrator(
     environ = migrator_environment(url, **env_vars)
     with tempfile.TemporaryDirectory() as outputs:
         out, err = Path(outputs, "stdout"), Path(outputs, "stderr")
+        for output in (out, err):
+            output.touch()  # read even when the process died before writing
         process = _FORKED.Process(
             target=_as_python_m_migrator,
             args=(args, str(cwd or DEFAULT_CWD), environ, out, err),
@@ -51,12 +53,24 @@ def run_migrator(
 
 
 # Each run is a process of its own, forked from a server (one per test worker)
-# that imported SQLAlchemy, Alembic and psycopg2 once: those imports are most
-# of a short command's time (0.3 s of 0.4 s here), and the suite runs over a
+# that imported the libraries and the migrator once: those imports are most of
+# a short command's time (0.3 s of 0.4 s here), and the suite runs over a
 # hundred commands. The server imports nothing of any project's models or
 # revisions, and shares no state with the tests.
 _FORKED = multiprocessing.get_context("forkserver")
-_FORKED.set_forkserver_preload(["tests.helpers", "alembic.command", "alembic.config", "psycopg2"])
+_FORKED.set_forkserver_preload(
+    [
+        "tests.helpers",
+        "psycopg2",
+        "sqlalchemy.orm",
+        "alembic.command",
+        "alembic.config",
+        "alembic.autogenerate",
+        "alembic_postgresql_enum",
+        "migrator.commands",
+        "migrator.hooks",
+    ]
+)
 
 
 def _as_python_m_migrator(args, cwd: str, environ: dict, out: Path, err: Path) -> None:
