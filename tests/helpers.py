@@ -1,7 +1,6 @@
 """What the tests share: the migrator run as a process, its one-line errors,
 hand-written revisions, the tables your models register, and small queries."""
 
-import io
 import json
 import multiprocessing
 import os
@@ -81,14 +80,12 @@ def _as_python_m_migrator(args, cwd: str, environ: dict, out: Path, err: Path) -
     # `python -m`'s path: the current folder, PYTHONPATH, then the interpreter's own.
     own = [entry for entry in sys.path if entry.startswith((sys.prefix, sys.base_prefix))]
     sys.path[:] = [cwd, *filter(None, environ.get("PYTHONPATH", "").split(os.pathsep)), *own]
-    # The file descriptors too, so the commands it runs (ruff, pg_dump) write there.
+    # Its file descriptors 1 and 2, so sys.stdout and sys.stderr (which Alembic
+    # took as its defaults when the server imported it) and the commands it
+    # runs (ruff, pg_dump) write there; multiprocessing flushes both at exit.
     for fd, path in ((1, out), (2, err)):
         with open(path, "wb") as file:
             os.dup2(file.fileno(), fd)
-    sys.stdout, sys.stderr = (
-        io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8", write_through=True)
-        for fd in (1, 2)
-    )
     sys.argv = ["-m", *args]
     runpy.run_module("migrator", run_name="__main__", alter_sys=True)
 
@@ -204,7 +201,8 @@ from migrator.settings import env, models_metadata
 if sys.argv[1] == "every":
     top = import_module(env("MODELS_METADATA").partition(":")[0].split(".")[0])
     for module in pkgutil.walk_packages(getattr(top, "__path__", []), top.__name__ + "."):
-        import_module(module.name)
+        if not module.name.endswith(".__main__"):
+            import_module(module.name)
 print(json.dumps(sorted(models_metadata().tables)))
 """
 

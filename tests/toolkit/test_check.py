@@ -43,6 +43,7 @@ def test_alembics_own_check_passes_when_nothing_differs(migrated_url):
         env=helpers.migrator_environment(migrated_url),
         capture_output=True,
         text=True,
+        timeout=120,
     )
 
     assert result.returncode == 0, result.stderr
