@@ -12,6 +12,8 @@ from testcontainers.community.postgres import PostgresContainer
 
 from migrator.settings import required
 
+IN_MEMORY = "/var/lib/postgresql/in-memory"
+
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     # Every test needs Docker, directly or through the migrator's database: say
@@ -24,12 +26,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresContainer]:
-    # fsync off: the tests never survive a crash, and it makes each CREATE
-    # DATABASE and migration several times faster.
+    # The data in memory, fsync off: the tests never survive a crash, and a
+    # CREATE DATABASE takes 20 ms instead of 200 ms (a test that needs a
+    # database makes one). PGDATA is set, not assumed: images move it.
     image = f"postgres:{required('POSTGRES_VERSION')}"
-    container = PostgresContainer(
-        image, username="test", password="s3cret-pw", dbname="postgres"
-    ).with_command("postgres -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+    container = (
+        PostgresContainer(image, username="test", password="s3cret-pw", dbname="postgres")
+        .with_command("postgres -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+        .with_env("PGDATA", IN_MEMORY)
+        .with_tmpfs_mount(IN_MEMORY)
+    )
     with container:
         yield container
 
