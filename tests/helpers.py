@@ -2,12 +2,9 @@
 hand-written revisions, the tables your models register, and small queries."""
 
 import json
-import multiprocessing
 import os
-import runpy
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -16,6 +13,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
 from migrator.settings import PROJECT_ROOT
+from tests import forked
+from tests.forked import migrator_command
 
 # Where run_migrator() runs when no cwd is given: the live project for the
 # tests of your migrations; tests/toolkit/conftest.py points it at the
@@ -27,67 +26,8 @@ def run_migrator(
     *args: str, url: URL | str | None = None, cwd: Path | None = None, **env_vars: str
 ) -> subprocess.CompletedProcess:
     """`python -m migrator ARGS` in a process of its own, as the container runs
-    it: its exit status, its stdout and its stderr (see _FORKED for how)."""
-    environ = migrator_environment(url, **env_vars)
-    with tempfile.TemporaryDirectory() as outputs:
-        out, err = Path(outputs, "stdout"), Path(outputs, "stderr")
-        for output in (out, err):
-            output.touch()  # read even when the process died before writing
-        process = _FORKED.Process(
-            target=_as_python_m_migrator,
-            args=(args, str(cwd or DEFAULT_CWD), environ, out, err),
-        )
-        process.start()
-        process.join(120)
-        if process.exitcode is None:
-            process.kill()
-            process.join()
-            raise subprocess.TimeoutExpired(migrator_command(*args), 120)
-        return subprocess.CompletedProcess(
-            migrator_command(*args),
-            process.exitcode,
-            out.read_text(encoding="utf-8"),
-            err.read_text(encoding="utf-8"),
-        )
-
-
-# Each run is a process of its own, forked from a server (one per test worker)
-# that imported the libraries and the migrator once: those imports are most of
-# a short command's time (0.3 s of 0.4 s here), and the suite runs over a
-# hundred commands. The server imports nothing of any project's models or
-# revisions, and shares no state with the tests.
-_FORKED = multiprocessing.get_context("forkserver")
-_FORKED.set_forkserver_preload(
-    [
-        "tests.helpers",
-        "psycopg2",
-        "sqlalchemy.orm",
-        "alembic.command",
-        "alembic.config",
-        "alembic.autogenerate",
-        "alembic_postgresql_enum",
-        "migrator.commands",
-        "migrator.hooks",
-    ]
-)
-
-
-def _as_python_m_migrator(args, cwd: str, environ: dict, out: Path, err: Path) -> None:
-    """In the forked process: what `python -m migrator ARGS` would start from."""
-    os.chdir(cwd)
-    os.environ.clear()
-    os.environ.update(environ)
-    # `python -m`'s path: the current folder, PYTHONPATH, then the interpreter's own.
-    own = [entry for entry in sys.path if entry.startswith((sys.prefix, sys.base_prefix))]
-    sys.path[:] = [cwd, *filter(None, environ.get("PYTHONPATH", "").split(os.pathsep)), *own]
-    # Its file descriptors 1 and 2, so sys.stdout and sys.stderr (which Alembic
-    # took as its defaults when the server imported it) and the commands it
-    # runs (ruff, pg_dump) write there; multiprocessing flushes both at exit.
-    for fd, path in ((1, out), (2, err)):
-        with open(path, "wb") as file:
-            os.dup2(file.fileno(), fd)
-    sys.argv = ["-m", *args]
-    runpy.run_module("migrator", run_name="__main__", alter_sys=True)
+    it: its exit status, its stdout and its stderr (tests/forked.py says how)."""
+    return forked.run(args, str(cwd or DEFAULT_CWD), migrator_environment(url, **env_vars))
 
 
 def migrator_process(*args: str, url, cwd=None, **env_vars) -> subprocess.Popen:
@@ -106,10 +46,6 @@ def wait_for(condition, what: str, timeout: float = 30) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"gave up waiting for {what}"
         time.sleep(0.1)
-
-
-def migrator_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "migrator", *args]
 
 
 def migrator_environment(url: URL | str | None = None, **env_vars: str) -> dict[str, str]:

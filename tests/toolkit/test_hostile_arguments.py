@@ -7,9 +7,12 @@ row stays, and the database version changes only when the command means to.
 `docker` is a stand-in that runs the toolbox's command right here (the test
 container is the dev image) against the test's database, so the Makefile and
 scripts/toolbox run for real and only the container hop is skipped (the
-end-to-end tests in tests/e2e/ take that hop)."""
+end-to-end tests in tests/e2e/ take that hop). Its `python -m migrator` is
+forked from the test worker's fork server (tests/forked.py), as run_migrator's
+are: a process of its own, without importing the libraries every time."""
 
 import os
+import shlex
 import shutil
 import subprocess
 
@@ -17,6 +20,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from migrator.settings import PROJECT_ROOT
+from tests import forked
 from tests.conftest import new_database
 from tests.helpers import migrator_environment, query, version
 from tests.toolkit.conftest import copy_project
@@ -65,6 +69,7 @@ printf -- '--\\n' >> "{log}"
 shift
 while [ "${{1#-}}" != "$1" ]; do shift; done
 shift
+[ "$1" = python ] && shift && exec {python} "$@"
 exec "$@"
 """
 
@@ -91,7 +96,13 @@ def shared_url(admin, fixture_template):
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory, shared_url):
+def python(tmp_path_factory):
+    with forked.relay(tmp_path_factory.mktemp("relay") / "socket") as command:
+        yield command
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory, shared_url, python):
     """The fixture project with the Makefile and toolbox script, a stand-in
     docker, a folder outside the project, and a marker row in the database."""
     tmp_path = tmp_path_factory.mktemp("hostile")
@@ -103,7 +114,7 @@ def workspace(tmp_path_factory, shared_url):
     log = tmp_path / "docker-calls"
     shim = tmp_path / "bin" / "docker"
     shim.parent.mkdir()
-    shim.write_text(SHIM.format(log=log))
+    shim.write_text(SHIM.format(log=log, python=shlex.join(python)))
     shim.chmod(0o755)
     engine = create_engine(shared_url)
     with engine.begin() as connection:
