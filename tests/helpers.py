@@ -14,7 +14,6 @@ from sqlalchemy.engine import URL
 
 from migrator.settings import PROJECT_ROOT
 from tests import forked
-from tests.forked import migrator_command
 
 # Where run_migrator() runs when no cwd is given: the live project for the
 # tests of your migrations; tests/toolkit/conftest.py points it at the
@@ -27,7 +26,8 @@ def run_migrator(
 ) -> subprocess.CompletedProcess:
     """`python -m migrator ARGS` in a process of its own, as the container runs
     it: its exit status, its stdout and its stderr (tests/forked.py says how)."""
-    return forked.run(args, str(cwd or DEFAULT_CWD), migrator_environment(url, **env_vars))
+    environ = migrator_environment(url, **env_vars)
+    return forked.run(["-m", "migrator", *args], str(cwd or DEFAULT_CWD), environ)
 
 
 def migrator_process(*args: str, url, cwd=None, **env_vars) -> subprocess.Popen:
@@ -46,6 +46,10 @@ def wait_for(condition, what: str, timeout: float = 30) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"gave up waiting for {what}"
         time.sleep(0.1)
+
+
+def migrator_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "migrator", *args]
 
 
 def migrator_environment(url: URL | str | None = None, **env_vars: str) -> dict[str, str]:
@@ -128,8 +132,9 @@ def columns(url, table: str) -> list[str]:
     ]
 
 
-# Prints the tables on MODELS_METADATA's metadata, in a fresh interpreter:
-# with "every", after importing every module of its top package first.
+# Prints the tables on MODELS_METADATA's metadata, in a process that has
+# imported no model yet: with "every", after importing every module of its top
+# package first.
 _TABLES = """
 import json, pkgutil, sys
 from importlib import import_module
@@ -148,13 +153,8 @@ def unregistered_tables(cwd: Path | None = None, **env_vars: str) -> set[str]:
     (all env.py does) leaves off the metadata: autogenerate would not see them."""
 
     def tables(imported: str) -> set[str]:
-        done = subprocess.run(
-            [sys.executable, "-c", _TABLES, imported],
-            cwd=cwd or DEFAULT_CWD,
-            env=migrator_environment(**env_vars),
-            capture_output=True,
-            text=True,
-            timeout=120,
+        done = forked.run(
+            ["-c", _TABLES, imported], str(cwd or DEFAULT_CWD), migrator_environment(**env_vars)
         )
         assert done.returncode == 0, done.stderr
         return set(json.loads(done.stdout))
