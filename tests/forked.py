@@ -11,6 +11,7 @@ import json
 import multiprocessing
 import os
 import runpy
+import signal
 import socketserver
 import subprocess
 import sys
@@ -26,25 +27,52 @@ TIMEOUT = 120
 
 def run(argv: list[str], cwd: str, environ: dict[str, str]) -> subprocess.CompletedProcess:
     """`python ARGV`, ARGV being `-m MODULE ARGS` or `-c CODE ARGS`: its exit
-    status, its stdout and its stderr, as a subprocess would give them."""
-    command = [sys.executable, *argv]
-    with tempfile.TemporaryDirectory() as outputs:
-        out, err = Path(outputs, "stdout"), Path(outputs, "stderr")
-        for output in (out, err):
+    status, its stdout and its stderr, as subprocess.run would give them."""
+    process = Process(argv, cwd, environ)
+    try:
+        stdout, stderr = process.communicate()
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+class Process:
+    """`python ARGV` started in the background, with what the tests use of a
+    Popen: pid, send_signal, wait, communicate. Its stdout and stderr go to
+    files, read when it has ended; or both to ``log``, as it writes them."""
+
+    def __init__(self, argv: list[str], cwd: str, environ: dict[str, str], log: Path | None = None):
+        self.args = [sys.executable, *argv]
+        self._outputs = tempfile.TemporaryDirectory()
+        self._out = log or Path(self._outputs.name, "stdout")
+        self._err = log or Path(self._outputs.name, "stderr")
+        for output in (self._out, self._err):
             output.touch()  # read even when the process died before writing
-        process = _FORKED.Process(target=_as_python, args=(argv, cwd, environ, out, err))
-        process.start()
-        process.join(TIMEOUT)
-        if process.exitcode is None:
-            process.kill()
-            process.join()
-            raise subprocess.TimeoutExpired(command, TIMEOUT)
-        return subprocess.CompletedProcess(
-            command,
-            process.exitcode,
-            out.read_text(encoding="utf-8"),
-            err.read_text(encoding="utf-8"),
+        self._process = _FORKED.Process(
+            target=_as_python, args=(argv, cwd, environ, self._out, self._err)
         )
+        self._process.start()
+        self.pid = self._process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self._process.exitcode
+
+    def send_signal(self, signum: int) -> None:
+        os.kill(self.pid, signum)
+
+    def wait(self, timeout: float = TIMEOUT) -> int:
+        self._process.join(timeout)
+        if self.returncode is None:
+            raise subprocess.TimeoutExpired(self.args, timeout)
+        return self.returncode
+
+    def communicate(self, timeout: float = TIMEOUT) -> tuple[str, str]:
+        self.wait(timeout)
+        with self._outputs:
+            return self._out.read_text(encoding="utf-8"), self._err.read_text(encoding="utf-8")
 
 
 _FORKED = multiprocessing.get_context("forkserver")
@@ -74,9 +102,12 @@ def _as_python(argv, cwd: str, environ: dict, out: Path, err: Path) -> None:
     # Its file descriptors 1 and 2, so sys.stdout and sys.stderr (which Alembic
     # took as its defaults when the server imported it) and the commands it
     # runs (ruff, pg_dump) write there; multiprocessing flushes both at exit.
+    # One file open once when both go to it, as with `2>&1`.
+    files = {path: open(path, "ab") for path in {out, err}}  # noqa: SIM115
     for fd, path in ((1, out), (2, err)):
-        with open(path, "wb") as file:
-            os.dup2(file.fileno(), fd)
+        os.dup2(files[path].fileno(), fd)
+    for file in files.values():
+        file.close()
     option, what, *args = argv
     if option == "-m":
         sys.argv = ["-m", *args]

@@ -4,7 +4,6 @@ hand-written revisions, the tables your models register, and small queries."""
 import json
 import os
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -30,15 +29,10 @@ def run_migrator(
     return forked.run(["-m", "migrator", *args], str(cwd or DEFAULT_CWD), environ)
 
 
-def migrator_process(*args: str, url, cwd=None, **env_vars) -> subprocess.Popen:
-    return subprocess.Popen(
-        migrator_command(*args),
-        cwd=cwd or DEFAULT_CWD,
-        env=migrator_environment(url, **env_vars),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def migrator_process(*args: str, url, cwd=None, **env_vars) -> forked.Process:
+    """run_migrator's process, started in the background."""
+    environ = migrator_environment(url, **env_vars)
+    return forked.Process(["-m", "migrator", *args], str(cwd or DEFAULT_CWD), environ)
 
 
 def wait_for(condition, what: str, timeout: float = 30) -> None:
@@ -46,10 +40,6 @@ def wait_for(condition, what: str, timeout: float = 30) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"gave up waiting for {what}"
         time.sleep(0.1)
-
-
-def migrator_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "migrator", *args]
 
 
 def migrator_environment(url: URL | str | None = None, **env_vars: str) -> dict[str, str]:

@@ -3,7 +3,6 @@ lock at most LOCK_TIMEOUT at a time, so the application's queries never queue
 behind it for long; it is retried until the blocker ends, or gives up cleanly."""
 
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -13,11 +12,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from migrator.db import MIGRATION_LOCK_ID
+from tests import forked
 from tests.helpers import (
     add_revision,
     assert_one_line_error,
     columns,
-    migrator_command,
     migrator_environment,
     query,
     run_migrator,
@@ -74,17 +73,10 @@ def readers(url, sql: str) -> Iterator[list[float]]:
         engine.dispose()
 
 
-def start_migrator(url, cwd, log, **env_vars) -> subprocess.Popen:
+def start_migrator(url, cwd, log, **env_vars) -> forked.Process:
     """`upgrade` in the background, its output going to the file ``log``."""
-    with log.open("w") as output:
-        return subprocess.Popen(
-            migrator_command("upgrade"),
-            cwd=cwd,
-            env=migrator_environment(url, **env_vars),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+    environ = migrator_environment(url, **env_vars)
+    return forked.Process(["-m", "migrator", "upgrade"], str(cwd), environ, log=log)
 
 
 def waits_logged(log, at_least: int) -> bool:

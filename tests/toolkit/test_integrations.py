@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from migrator.settings import PROJECT_ROOT
+from tests import forked
 from tests.helpers import add_revision, assert_one_line_error, version
 from tests.toolkit.conftest import FIRST, FIXTURE, HEAD
 
@@ -67,13 +68,10 @@ def isolated(repository: Path) -> dict[str, str]:
 
 
 def pre_commit(repository: Path, *args: str, **env_vars: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "run", "--color=never", *args],
-        cwd=repository,
-        env={**isolated(repository), **env_vars},
-        capture_output=True,
-        text=True,
-        timeout=120,
+    return forked.run(
+        ["-m", "pre_commit", "run", "--color=never", *args],
+        str(repository),
+        {**isolated(repository), **env_vars},
     )
 
 
@@ -152,11 +150,8 @@ def test_the_models_are_where_models_metadata_says(repository):
 
 
 def test_the_hook_module_refuses_an_unknown_check_in_one_line():
-    result = subprocess.run(
-        [sys.executable, "-m", "migrator.precommit", "two-heads"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
+    result = forked.run(
+        ["-m", "migrator.precommit", "two-heads"], str(PROJECT_ROOT), dict(os.environ)
     )
     assert_one_line_error(result, "usage: python -m migrator.precommit one-head")
     assert result.returncode == 2
