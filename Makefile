@@ -141,10 +141,10 @@ remove-example: ## delete the example (its models, revisions, data test, generat
 	$(MIGRATOR) remove-example
 
 test: ## run the test suite: your migrations and the toolkit (pytest + testcontainers)
-	$(TESTS) test -n 2
+	$(TESTS) test -n auto
 
 test-migrations: ## run only the tests of your migrations (tests/migrations/)
-	$(TESTS) test -n 2 tests/migrations
+	$(TESTS) test -n auto tests/migrations
 
 e2e: ## run the end-to-end scenarios: make driven in copies of the project (slow; the dev container's: .ci/run)
 	$(TESTS) test -n 2 tests/e2e --ignore=tests/e2e/test_devcontainer.py

@@ -1,6 +1,7 @@
 """One PostgreSQL container per test worker (the image Compose uses), and a
 fresh database in it for every test that asks."""
 
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -22,6 +23,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         docker.from_env().ping()
     except Exception as exc:  # whatever the cause, the suite cannot run
         pytest.exit(f"Docker is not reachable, so no test can run: {exc}", returncode=3)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    # `-n auto` (make test): a good part of the suite waits (lock timeouts,
+    # retry pauses, a database that is down), so one worker more than there
+    # are cores keeps the cores busy meanwhile.
+    return len(os.sched_getaffinity(0)) + 1
 
 
 @pytest.fixture(scope="session")

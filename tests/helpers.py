@@ -8,7 +8,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL
 
 from migrator.settings import PROJECT_ROOT
@@ -99,15 +99,18 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(content.replace(old, new))
 
 
-def query(url: URL, sql: str) -> list[tuple]:
-    engine = create_engine(url)
+def query(url: URL | Engine, sql: str) -> list[tuple]:
+    """On a connection of its own, closed after (it keeps no session lock), or
+    on a test's own ``Engine`` (its pool kept: many checks on one database)."""
+    engine = url if isinstance(url, Engine) else create_engine(url)
     with engine.connect() as connection:
         rows = [tuple(row) for row in connection.execute(text(sql))]
-    engine.dispose()
+    if engine is not url:
+        engine.dispose()
     return rows
 
 
-def version(url: URL) -> list[str]:
+def version(url: URL | Engine) -> list[str]:
     return [v for (v,) in query(url, "SELECT version_num FROM alembic_version")]
 
 

@@ -96,13 +96,22 @@ def shared_url(admin, fixture_template):
 
 
 @pytest.fixture(scope="module")
+def shared(shared_url):
+    """The cases' checks, on one pool: a new connection each would cost more
+    than most cases."""
+    engine = create_engine(shared_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
 def python(tmp_path_factory):
     with forked.relay(tmp_path_factory.mktemp("relay") / "socket") as command:
         yield command
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory, shared_url, python):
+def workspace(tmp_path_factory, shared, python):
     """The fixture project with the Makefile and toolbox script, a stand-in
     docker, a folder outside the project, and a marker row in the database."""
     tmp_path = tmp_path_factory.mktemp("hostile")
@@ -116,13 +125,11 @@ def workspace(tmp_path_factory, shared_url, python):
     shim.parent.mkdir()
     shim.write_text(SHIM.format(log=log, python=shlex.join(python)))
     shim.chmod(0o755)
-    engine = create_engine(shared_url)
-    with engine.begin() as connection:
+    with shared.begin() as connection:
         connection.execute(text("CREATE TABLE marker (note text)"))
         connection.execute(text("INSERT INTO marker VALUES ('kept')"))
-    engine.dispose()
     environ = migrator_environment(
-        shared_url,
+        shared.url,
         PATH=f"{shim.parent}{os.pathsep}{os.environ['PATH']}",
         SNAPSHOT_DIR=str(tmp_path),
     )
@@ -134,11 +141,11 @@ def workspace(tmp_path_factory, shared_url, python):
     ("variable", "target", "extra"), VARIABLES, ids=lambda v: v if isinstance(v, str) else ""
 )
 def test_a_hostile_value_is_taken_literally_or_refused_in_one_line(
-    workspace, shared_url, variable, target, extra, name
+    workspace, shared, variable, target, extra, name
 ):
     project, outside, log, environ = workspace
     value = VALUES[name].format(outside=outside)
-    before = version(shared_url)
+    before = version(shared)
     log.unlink(missing_ok=True)
 
     result = subprocess.run(
@@ -165,10 +172,10 @@ def test_a_hostile_value_is_taken_literally_or_refused_in_one_line(
         assert len(result.stderr.splitlines()) == 1 and len(errors) == 1, result.stderr
         assert not log.exists(), "a refused value still reached docker"
     assert list(outside.iterdir()) == [], "a file appeared outside the project"
-    assert query(shared_url, "SELECT note FROM marker") == [("kept",)]
+    assert query(shared, "SELECT note FROM marker") == [("kept",)]
     if (
         target not in CHANGES_VERSION
         or not expected_literal(variable, target, name)
         or result.returncode
     ):
-        assert version(shared_url) == before
+        assert version(shared) == before
