@@ -25,6 +25,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit(f"Docker is not reachable, so no test can run: {exc}", returncode=3)
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's: unknown under -p no:xdist
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     # `-n auto` (make test): a good part of the suite waits (lock timeouts,
     # retry pauses, a database that is down), so one worker more than there
