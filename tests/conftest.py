@@ -16,8 +16,7 @@ from migrator.settings import required
 from tests import forked
 
 IN_MEMORY = "/var/lib/postgresql/in-memory"
-
-
+# This process's PostgreSQL, starting since the session began.
 _STARTING = pytest.StashKey[Future]()
 
 

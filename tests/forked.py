@@ -1,8 +1,9 @@
 """`python -m migrator ARGS` (or any `python -m`/`-c`) as a process of its own,
 forked from a server (one per test worker) that imported the libraries and the
 migrator once: those imports are most of a short command's time (0.3 s of
-0.4 s here), and the suite runs over a hundred commands. The server imports nothing of any
-project's models or revisions, and shares no state with the tests.
+0.4 s here), and the suite runs over a hundred commands. The server imports
+nothing of any project's models or revisions, and shares no state with the
+tests.
 
 relay() lets programs the tests start (make, in the hostile-argument matrix)
 run the migrator the same way: tests/forked_client.py is their `python`."""

@@ -1,7 +1,7 @@
 """forked_client.py SOCKET ARGV, a stand-in for `python ARGV` (`-m migrator
 ARGS`): runs it through the fork server tests/forked.py relays on SOCKET, here,
-with this environment, and ends as that run did. Standard library only: it starts
-in milliseconds."""
+with this environment, and ends as that run did. Standard library only: it
+starts in milliseconds."""
 
 import json
 import os
