@@ -4,7 +4,6 @@ fresh database in it for every test that asks."""
 import os
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 
 import docker
 import pytest
@@ -13,11 +12,8 @@ from sqlalchemy.engine import URL
 from testcontainers.community.postgres import PostgresContainer
 
 from migrator.settings import required
-from tests import forked
 
 IN_MEMORY = "/var/lib/postgresql/in-memory"
-# This process's PostgreSQL, starting since the session began.
-_STARTING = pytest.StashKey[Future]()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -27,20 +23,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         docker.from_env().ping()
     except Exception as exc:  # whatever the cause, the suite cannot run
         pytest.exit(f"Docker is not reachable, so no test can run: {exc}", returncode=3)
-    # Each process that runs tests (not xdist's controller) starts its
-    # PostgreSQL and its fork server while it collects them: 1.5 s sooner.
-    config = session.config
-    runs_tests = hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", 0)
-    if runs_tests and not config.option.collectonly:
-        config.stash[_STARTING] = ThreadPoolExecutor(1).submit(start_postgres)
-        forked.start_server()
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    # After every fixture's teardown; also when no test asked for it.
-    if starting := session.config.stash.get(_STARTING, None):
-        if starting.exception() is None:
-            starting.result().stop()
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's: unknown under -p no:xdist
@@ -51,24 +33,20 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return len(os.sched_getaffinity(0)) + 1
 
 
-def start_postgres() -> PostgresContainer:
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresContainer]:
     # The data in memory, fsync off: the tests never survive a crash, and a
     # CREATE DATABASE takes 20 ms instead of 200 ms (a test that needs a
     # database makes one). PGDATA is set, not assumed: images move it.
     image = f"postgres:{required('POSTGRES_VERSION')}"
-    return (
+    container = (
         PostgresContainer(image, username="test", password="s3cret-pw", dbname="postgres")
         .with_command("postgres -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
         .with_env("PGDATA", IN_MEMORY)
         .with_tmpfs_mount(IN_MEMORY)
-        .start()
     )
-
-
-@pytest.fixture(scope="session")
-def postgres(request: pytest.FixtureRequest) -> PostgresContainer:
-    """This process's PostgreSQL, started at the session's start."""
-    return request.config.stash[_STARTING].result()
+    with container:
+        yield container
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,6 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from multiprocessing import forkserver
 from pathlib import Path
 
 CLIENT = Path(__file__).with_name("forked_client.py")
@@ -91,12 +90,6 @@ _FORKED.set_forkserver_preload(
         "migrator.hooks",
     ]
 )
-
-
-def start_server() -> None:
-    """Starts the server now, rather than at the first run: it imports while
-    the caller goes on."""
-    forkserver.ensure_running()
 
 
 def _as_python(argv, cwd: str, environ: dict, out: Path, err: Path) -> None:
