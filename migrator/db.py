@@ -76,7 +76,8 @@ def connect(url: URL) -> Iterator[Connection]:
             if now >= next_report:
                 log.info("waiting for the database at %s: %s", target(url), why)
                 next_report = now + 3
-            # A refused TCP connection costs next to nothing: trying often
+            # Each try is cheap while the server is away or starting (a
+            # refused connection, or its one-line "starting up"): trying often
             # lets the migrator in the moment the server is up.
             time.sleep(0.05)
     try:

@@ -29,7 +29,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     # `-n auto` (make test): a good part of the suite waits (lock timeouts,
     # retry pauses, a database that is down), so one worker more than there
-    # are cores keeps the cores busy meanwhile.
+    # are cores keeps the cores busy meanwhile. xdist's own setting still wins.
+    if configured := os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return int(configured)
     return len(os.sched_getaffinity(0)) + 1
 
 

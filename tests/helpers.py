@@ -29,10 +29,13 @@ def run_migrator(
     return forked.run(["-m", "migrator", *args], str(cwd or DEFAULT_CWD), environ)
 
 
-def migrator_process(*args: str, url, cwd=None, **env_vars) -> forked.Process:
-    """run_migrator's process, started in the background."""
+def migrator_process(
+    *args: str, url, cwd=None, log: Path | None = None, **env_vars
+) -> forked.Process:
+    """run_migrator's process, started in the background; its output in the
+    file ``log`` as it writes it, if given."""
     environ = migrator_environment(url, **env_vars)
-    return forked.Process(["-m", "migrator", *args], str(cwd or DEFAULT_CWD), environ)
+    return forked.Process(["-m", "migrator", *args], str(cwd or DEFAULT_CWD), environ, log=log)
 
 
 def wait_for(condition, what: str, timeout: float = 30) -> None:

@@ -12,12 +12,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from migrator.db import MIGRATION_LOCK_ID
-from tests import forked
 from tests.helpers import (
     add_revision,
     assert_one_line_error,
     columns,
-    migrator_environment,
+    migrator_process,
     query,
     run_migrator,
     version,
@@ -73,12 +72,6 @@ def readers(url, sql: str) -> Iterator[list[float]]:
         engine.dispose()
 
 
-def start_migrator(url, cwd, log, **env_vars) -> forked.Process:
-    """`upgrade` in the background, its output going to the file ``log``."""
-    environ = migrator_environment(url, **env_vars)
-    return forked.Process(["-m", "migrator", "upgrade"], str(cwd), environ, log=log)
-
-
 def waits_logged(log, at_least: int) -> bool:
     return log.read_text().count("; retry ") >= at_least
 
@@ -90,7 +83,9 @@ def test_readers_wait_at_most_lock_timeout_and_the_migration_ends_after_the_bloc
     log = tmp_path / "upgrade.log"
     with readers(migrated_url, "SELECT count(*) FROM address") as waits:
         with holding(migrated_url, "SELECT count(*) FROM address") as blocker:
-            migrator = start_migrator(migrated_url, project, log, **PATIENT)
+            migrator = migrator_process(
+                "upgrade", url=migrated_url, cwd=project, log=log, **PATIENT
+            )
             # Two tries and a retry: the readers queued behind each ALTER.
             wait_for(lambda: waits_logged(log, 2), "two lock waits")
         assert migrator.wait(timeout=30) == 0, log.read_text()
@@ -135,8 +130,13 @@ def test_a_stop_signal_in_a_retry_pause_leaves_no_transaction_and_no_lock(
     add_revision(project, NEW, HEAD, ADD_PHONE)
     log = tmp_path / "upgrade.log"
     with holding(migrated_url, "SELECT count(*) FROM address"):
-        migrator = start_migrator(
-            migrated_url, project, log, LOCK_TIMEOUT="0.2", LOCK_RETRY_PAUSE="60"
+        migrator = migrator_process(
+            "upgrade",
+            url=migrated_url,
+            cwd=project,
+            log=log,
+            LOCK_TIMEOUT="0.2",
+            LOCK_RETRY_PAUSE="60",
         )
         wait_for(lambda: waits_logged(log, 1), "the first retry pause")
         migrator.send_signal(signal.SIGTERM)
@@ -178,7 +178,7 @@ def test_a_concurrent_index_build_that_failed_is_dropped_and_built_again_valid(
     # A writer's open transaction: CREATE INDEX CONCURRENTLY creates its index,
     # then waits for it, and gives up with the index left INVALID.
     with holding(migrated_url, "INSERT INTO address (id, permanent_addr) VALUES (1, 'x')"):
-        migrator = start_migrator(migrated_url, project, log, **PATIENT)
+        migrator = migrator_process("upgrade", url=migrated_url, cwd=project, log=log, **PATIENT)
         wait_for(lambda: waits_logged(log, 2), "two lock waits")
         assert query(migrated_url, f"SELECT to_regclass('{INDEX}') IS NOT NULL") == [(True,)]
     assert migrator.wait(timeout=30) == 0, log.read_text()

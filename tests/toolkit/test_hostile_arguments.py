@@ -105,13 +105,14 @@ def shared(shared_url):
 
 
 @pytest.fixture(scope="module")
-def python(tmp_path_factory):
+def forked_python(tmp_path_factory):
+    """The stand-in docker's `python`: forked from this worker's fork server."""
     with forked.relay(tmp_path_factory.mktemp("relay") / "socket") as command:
         yield command
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory, shared, python):
+def workspace(tmp_path_factory, shared, forked_python):
     """The fixture project with the Makefile and toolbox script, a stand-in
     docker, a folder outside the project, and a marker row in the database."""
     tmp_path = tmp_path_factory.mktemp("hostile")
@@ -123,7 +124,7 @@ def workspace(tmp_path_factory, shared, python):
     log = tmp_path / "docker-calls"
     shim = tmp_path / "bin" / "docker"
     shim.parent.mkdir()
-    shim.write_text(SHIM.format(log=log, python=shlex.join(python)))
+    shim.write_text(SHIM.format(log=log, python=shlex.join(forked_python)))
     shim.chmod(0o755)
     with shared.begin() as connection:
         connection.execute(text("CREATE TABLE marker (note text)"))
