@@ -16,6 +16,7 @@ import signal
 import socketserver
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -119,8 +120,12 @@ def _as_python(argv: list[str], cwd: str, environ: dict, out: Path, err: Path) -
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(environ)
-    # Python's path: the current folder, PYTHONPATH, then the interpreter's own.
-    own = [entry for entry in sys.path if entry.startswith((sys.prefix, sys.base_prefix))]
+    # Python's path: the current folder, PYTHONPATH, then the interpreter's own
+    # (its standard library and site-packages, not what pytest added).
+    libraries = tuple(
+        {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
+    )
+    own = [entry for entry in sys.path if entry.startswith(libraries)]
     sys.path[:] = [cwd, *filter(None, environ.get("PYTHONPATH", "").split(os.pathsep)), *own]
     option, what, *args = argv
     sys.argv = [option, *args]
