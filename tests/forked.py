@@ -42,6 +42,10 @@ def run(argv: list[str], cwd: str, environ: dict[str, str]) -> subprocess.Comple
 
 _FORKED = multiprocessing.get_context("forkserver")
 _FORKED.set_forkserver_preload(
+    # Only what every migrator run imports anyway (env.py imports migrator.hooks
+    # and through it alembic_postgresql_enum), so that no preloaded side effect
+    # stands in for an import a project dropped; migrator.defaults, which only
+    # env.py imports, stays out.
     [
         # This module first: each child starts in its _as_python.
         "tests.forked",

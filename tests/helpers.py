@@ -102,19 +102,19 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(content.replace(old, new))
 
 
-def query(url: URL | Engine, sql: str) -> list[tuple]:
+def query(database: URL | Engine, sql: str) -> list[tuple]:
     """On a connection of its own, closed after (it keeps no session lock), or
     on a test's own ``Engine`` (its pool kept: many checks on one database)."""
-    engine = url if isinstance(url, Engine) else create_engine(url)
+    engine = database if isinstance(database, Engine) else create_engine(database)
     with engine.connect() as connection:
         rows = [tuple(row) for row in connection.execute(text(sql))]
-    if engine is not url:
+    if engine is not database:
         engine.dispose()
     return rows
 
 
-def version(url: URL | Engine) -> list[str]:
-    return [v for (v,) in query(url, "SELECT version_num FROM alembic_version")]
+def version(database: URL | Engine) -> list[str]:
+    return [v for (v,) in query(database, "SELECT version_num FROM alembic_version")]
 
 
 def columns(url, table: str) -> list[str]:
