@@ -11,7 +11,7 @@ from sqlalchemy.engine import URL
 
 from migrator import checksums, db, erd, schema
 from migrator.settings import PROJECT_ROOT, models_metadata
-from tests.catalog import describe, differences
+from migrator.catalog import describe, differences
 from tests.conftest import create_database, drop_database
 from tests.helpers import run_migrator
 from tests.migrations.conftest import SCRIPT, migrating, named

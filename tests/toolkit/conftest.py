@@ -12,9 +12,9 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
 
+from migrator.catalog import describe
 from migrator.settings import PROJECT_ROOT
 from tests import helpers
-from tests.catalog import Schema, read_schema
 from tests.conftest import new_database
 
 FIXTURE = Path(__file__).parent / "fixture"
@@ -105,8 +105,8 @@ def alembic_config(connection: Connection, fixture_project: Path, monkeypatch) -
 def schema(connection: Connection):
     """Reads the test database's schema from PostgreSQL's catalogs."""
 
-    def read() -> Schema:
+    def read() -> dict[str, str]:
         connection.commit()
-        return read_schema(connection)
+        return describe(connection)
 
     return read

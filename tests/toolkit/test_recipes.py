@@ -15,7 +15,7 @@ from sqlalchemy import Connection, create_engine, text
 from migrator import checksums
 from migrator.recipes import DOCS, RECIPES
 from migrator.settings import PROJECT_ROOT
-from tests.catalog import describe, differences
+from migrator.catalog import describe, differences
 from tests.helpers import add_revision, assert_one_line_error, run_migrator
 
 HEAD = "7e8f9a0b1c2d"
