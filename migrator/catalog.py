@@ -27,7 +27,9 @@ WITH ns AS (
 members AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e')
 """
 
-OBJECTS = _SCHEMAS + r"""
+OBJECTS = (
+    _SCHEMAS
+    + r"""
 SELECT 'schema ' || nspname, coalesce(obj_description(oid, 'pg_namespace'), '')
 FROM ns WHERE nspname <> 'public'
 UNION ALL
@@ -106,7 +108,8 @@ SELECT 'view ' || ns.prefix || c.relname,
        || coalesce(' COMMENT ' || obj_description(c.oid, 'pg_class'), '')
 FROM pg_class c JOIN ns ON ns.oid = c.relnamespace WHERE c.relkind IN ('v', 'm')
 UNION ALL
-SELECT 'function ' || ns.prefix || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+SELECT 'function ' || ns.prefix || p.proname
+       || '(' || pg_get_function_identity_arguments(p.oid) || ')',
        -- The whole definition (body included) where PostgreSQL writes one back.
        CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid)
             ELSE p.prokind::text || ' ' || pg_get_function_result(p.oid) END
@@ -135,6 +138,7 @@ SELECT 'extension ' || e.extname, 'in ' || x.nspname
 FROM pg_extension e JOIN pg_namespace x ON x.oid = e.extnamespace
 WHERE e.extname <> 'plpgsql'
 """
+)
 
 
 def describe(connection: Connection, leave_out: set[str] = frozenset()) -> dict[str, str]:

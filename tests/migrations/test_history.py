@@ -10,8 +10,8 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import URL
 
 from migrator import checksums, db, erd, schema
-from migrator.settings import PROJECT_ROOT, models_metadata
 from migrator.catalog import describe, differences
+from migrator.settings import PROJECT_ROOT, models_metadata
 from tests.conftest import create_database, drop_database
 from tests.helpers import run_migrator
 from tests.migrations.conftest import SCRIPT, migrating, named

@@ -23,7 +23,6 @@ SCRIPT = fixture_script()
 REVISIONS = list(reversed(list(SCRIPT.walk_revisions())))
 
 
-
 def serial(table: str) -> str:
     return f"integer NOT NULL DEFAULT nextval('{table}_id_seq'::regclass)"
 
@@ -77,8 +76,7 @@ def test_upgrade_head_builds_the_expected_schema(alembic_config, schema, connect
         "column family.permanent_addr": "character varying(100)",
         "column family.temporary_addr": "character varying(100)",
         "constraint family.pk_family": "PRIMARY KEY (id)",
-        "index family.pk_family": "CREATE UNIQUE INDEX pk_family ON public.family "
-        "USING btree (id)",
+        "index family.pk_family": "CREATE UNIQUE INDEX pk_family ON public.family USING btree (id)",
         "sequence family_id_seq": "integer 1 OWNED BY family.id",
     }
     for table in ("address", "family"):

@@ -13,9 +13,9 @@ from alembic.config import Config
 from sqlalchemy import Connection, create_engine, text
 
 from migrator import checksums
+from migrator.catalog import describe, differences
 from migrator.recipes import DOCS, RECIPES
 from migrator.settings import PROJECT_ROOT
-from migrator.catalog import describe, differences
 from tests.helpers import add_revision, assert_one_line_error, run_migrator
 
 HEAD = "7e8f9a0b1c2d"
