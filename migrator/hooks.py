@@ -4,24 +4,26 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 from alembic.config import Config
 from alembic.operations.ops import (
     AlterColumnOp,
     CreateCheckConstraintOp,
     DropConstraintOp,
+    ExecuteSQLOp,
     OpContainer,
 )
 from alembic.util import CommandError
 from alembic_postgresql_enum.add_postgres_using_to_text import PostgresUsingAlterColumnOp
-from alembic_postgresql_enum.operations import SyncEnumValuesOp
+from alembic_postgresql_enum.operations import AddEnumValuesOp, SyncEnumValuesOp
 from alembic_postgresql_enum.sql_commands.indexes import get_dependent_indexes
 from sqlalchemy import Connection, Enum, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.sql.naming import conv
 
-from migrator import MigratorError, checksums, db, failing_revision
+from migrator import MigratorError, checksums, db, defaults, failing_revision
 from migrator.check import ddl
 
 
@@ -30,6 +32,8 @@ def prepare_revision(context, revision, directives) -> None:
     refuse_empty(context, revision, directives)
     carry_casts(context.connection, directives[0])
     recreate_enum_dependents(context.connection, directives[0])
+    place_enum_values(directives[0])
+    render_enum_defaults(directives[0])
 
 
 def refuse_empty(context, revision, directives) -> None:
@@ -110,6 +114,70 @@ def recreate_enum_dependents(connection: Connection, script) -> None:
                 container.ops.insert(
                     at + 1, CreateCheckConstraintOp(name, table, text(condition), schema=schema)
                 )
+
+
+def place_enum_values(script) -> None:
+    """alembic-postgresql-enum 1.x writes a value added between two others as
+    add_enum_value(..., before_value="high"), then runs it as ADD VALUE ...
+    AFTER 'high': the value lands last, and `make check` reports the order
+    difference for ever. Such a revision says where each value goes itself
+    (BEFORE the next value it keeps, or AFTER the one before it); values only
+    appended at the end keep the library's operation."""
+    for container in (script.upgrade_ops, script.downgrade_ops):
+        for op in [op for op in container.ops if isinstance(op, AddEnumValuesOp)]:
+            kept = [value for value in op.new_values if value in op.old_values]
+            if op.new_values[: len(kept)] == kept:
+                continue  # every new value after the old ones: the library is right
+            at = container.ops.index(op)
+            container.ops[at : at + 1] = [
+                ExecuteSQLOp(
+                    f"ALTER TYPE {quoted(op.schema)}.{quoted(op.name)} ADD VALUE "
+                    f"{defaults.quote(value)} {where}"
+                )
+                for value, where in placements(op.old_values, op.new_values)
+            ]
+
+
+def placements(old: list[str], new: list[str]) -> Iterator[tuple[str, str]]:
+    """Each value of ``new`` missing from ``old``, in order, with where it goes
+    once the values before it are in place: BEFORE the next old value, or AFTER
+    the value just before it."""
+    for position, value in enumerate(new):
+        if value in old:
+            continue
+        following = [later for later in new[position + 1 :] if later in old]
+        if following:
+            yield value, f"BEFORE {defaults.quote(following[0])}"
+        else:
+            yield value, f"AFTER {defaults.quote(new[position - 1])}"
+
+
+def render_enum_defaults(script) -> None:
+    """alembic-postgresql-enum 1.x hands a column's new server default to its
+    enum operations as the model's DefaultClause, and writes its repr into the
+    revision, which imports no DefaultClause: the revision fails with a
+    NameError. The library reads that default back as SQL text, cast to the
+    enum ('basic'::tier: it swaps the cast for the new type's), so it is
+    written as such a string."""
+    for container in (script.upgrade_ops, script.downgrade_ops):
+        for op in container.ops:
+            if not isinstance(op, AddEnumValuesOp | SyncEnumValuesOp):
+                continue
+            op.affected_columns = [
+                column
+                if column.existing_server_default is None
+                or isinstance(column.existing_server_default, str)
+                else replace(
+                    column,
+                    existing_server_default=enum_default(column.existing_server_default, op.name),
+                )
+                for column in op.affected_columns
+            ]
+
+
+def enum_default(default, enum: str) -> str:
+    sql = defaults.rendered(default)
+    return sql if "::" in sql else f"{sql}::{quoted(enum)}"
 
 
 def carry_casts(connection: Connection, script) -> None:

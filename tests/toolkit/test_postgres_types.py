@@ -207,6 +207,73 @@ def test_each_enum_change_is_detected_migrated_and_reverted(shop):
     assert enums(shop.url) == {"order_status": ["pending", "settled", "refunded"]}
 
 
+def test_a_value_added_between_two_others_takes_its_place_and_check_is_clean(shop):
+    """alembic-postgresql-enum 1.x runs its `before_value` as ADD VALUE ... AFTER
+    that value: the new one landed last, and `make check` reported the order
+    for ever. The revision says BEFORE itself (hooks.place_enum_values)."""
+    shop.edit('    paid = "paid"\n', '    paid = "paid"\n    packed = "packed"\n')
+    in_order = ["pending", "paid", "packed", "shipped"]
+
+    revision = shop.revise("packed before shipped")
+
+    assert "ADD VALUE 'packed' BEFORE 'shipped'" in revision
+    shop.ok("upgrade", "head")
+    assert enums(shop.url) == {"order_status": in_order}
+    assert shop.check() == ["the models match the migrations"]
+    shop.ok("downgrade", "-1")
+    assert enums(shop.url) == {"order_status": ORDER_STATUS}
+    assert query(shop.url, CHECKS) == BOTH_CHECKS
+    shop.ok("upgrade", "head")
+    assert enums(shop.url) == {"order_status": in_order}
+    assert shop.check() == ["the models match the migrations"]
+
+
+TIER_DEFAULT = """
+SELECT column_default FROM information_schema.columns
+WHERE table_name = 'customer' AND column_name = 'tier'
+"""
+
+
+def test_a_value_removed_while_its_column_default_moves_writes_a_revision_that_runs(shop):
+    """alembic-postgresql-enum 1.x wrote the column's new default into the
+    revision as DefaultClause(...), which the revision does not import: `make
+    revision` failed with a NameError. It is written as the SQL the library
+    sets back after the sync (hooks.render_enum_defaults)."""
+    shop.edit(
+        "class Customer(Base):",
+        'class Tier(enum.Enum):\n    basic = "basic"\n    silver = "silver"\n    gold = "gold"\n'
+        "\n\nclass Customer(Base):",
+    )
+    shop.edit(
+        "    code: Mapped",
+        '    tier: Mapped[Tier] = mapped_column(Enum(Tier, name="customer_tier"), '
+        'server_default="silver")\n    code: Mapped',
+    )
+    shop.revise("add tiers")
+    shop.ok("upgrade", "head")
+    execute(shop.url, "INSERT INTO customer (email, tier) VALUES ('a@example.com', 'gold')")
+    assert query(shop.url, TIER_DEFAULT) == [("'silver'::customer_tier",)]
+    shop.edit('    silver = "silver"\n', "")
+    shop.edit('server_default="silver"', 'server_default="basic"')
+
+    result = shop.run("revision", "--autogenerate", "-m", "no silver, basic by default")
+
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    shop.ok("upgrade", "head")
+    assert enums(shop.url)["customer_tier"] == ["basic", "gold"]
+    assert query(shop.url, TIER_DEFAULT) == [("'basic'::customer_tier",)]
+    assert query(shop.url, "SELECT tier::text FROM customer") == [("gold",)]
+    assert shop.check() == ["the models match the migrations"]
+    shop.ok("downgrade", "-1")
+    assert enums(shop.url)["customer_tier"] == ["basic", "silver", "gold"]
+    assert query(shop.url, TIER_DEFAULT) == [("'silver'::customer_tier",)]
+    shop.ok("upgrade", "head")
+    assert enums(shop.url)["customer_tier"] == ["basic", "gold"]
+    assert query(shop.url, TIER_DEFAULT) == [("'basic'::customer_tier",)]
+    assert shop.check() == ["the models match the migrations"]
+
+
 def test_removing_a_value_rows_still_hold_fails_with_one_line_and_changes_nothing(shop):
     execute(
         shop.url,
