@@ -3,6 +3,7 @@
 picked up, an empty autogenerate is refused, a blank one is written on request,
 two heads merge into one, and every file written is ruff-clean."""
 
+import re
 import subprocess
 import sys
 
@@ -62,6 +63,56 @@ def test_a_new_model_module_is_picked_up_by_autogenerate(project, migrated_url, 
     assert run_migrator("upgrade", cwd=project, url=migrated_url).returncode == 0
     check = run_migrator("check", cwd=project, url=migrated_url)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+# Autogenerate writes its column on one line of more than 100 characters,
+# which ruff's formatter then breaks.
+LONG_LINE_MODULE = """
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base
+
+
+class Delivery(Base):
+    __tablename__ = "delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instructions_for_the_courier: Mapped[str] = mapped_column(
+        String(200), server_default="leave it at the door"
+    )
+"""
+# Where a ruff finding points, in its full output (--> path:line:column) or
+# its concise one (path:line:column: CODE message).
+RUFF_FINDING = re.compile(r"-->\s*\S+\.py:\d+:\d+|\.py:\d+:\d+: [A-Z]+\d+ ")
+
+
+def test_a_long_line_the_formatter_breaks_is_never_reported(project, migrated_url):
+    (project / "models" / "delivery.py").write_text(LONG_LINE_MODULE)
+    before = versions(project)
+
+    # make revision m="add delivery"
+    result = run_migrator(
+        "revision", "--autogenerate", "-m", "add delivery", cwd=project, url=migrated_url
+    )
+
+    path = written(project, before, result)
+    assert "E501" not in result.stdout + result.stderr
+    assert not RUFF_FINDING.search(result.stdout + result.stderr), result.stdout + result.stderr
+    assert_ruff_clean(project, path)
+
+
+def test_what_neither_the_fixes_nor_the_formatter_mend_is_still_reported(project):
+    """A message longer than a line stays one line of the docstring: `make
+    style` would fail on it, so `make revision` says so at once."""
+    message = "a message " * 12
+    before = versions(project)
+
+    result = run_migrator("revision", "-m", message.strip(), cwd=project)
+
+    path = written(project, before, result)
+    assert "E501" in result.stdout + result.stderr
+    assert f"{path.name}:1:" in result.stdout + result.stderr
 
 
 SHOP_BASE = """
