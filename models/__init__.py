@@ -14,4 +14,10 @@ from models.base import Base
 for _module in walk_packages(__path__, f"{__name__}."):
     import_module(_module.name)
 
-__all__ = ["Base"]
+# The metadata as a module-level name: pytest-alembic's experimental "all
+# models register on the metadata" test finds it only as a MetaData (or a
+# DeclarativeMeta class) in a module, not as SQLAlchemy 2's DeclarativeBase
+# (tests/migrations/test_pytest_alembic.py runs that test).
+metadata = Base.metadata
+
+__all__ = ["Base", "metadata"]
