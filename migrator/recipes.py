@@ -3,8 +3,8 @@ it after a revision's findings, docs/busy-database.md has the same table, and
 each recipe is a revision in tests/toolkit/recipes/ that lints clean and
 migrates up and down (tests/toolkit/test_recipes.py)."""
 
-import re
 import textwrap
+from collections.abc import Iterable
 
 DOCS = "docs/busy-database.md"
 
@@ -97,15 +97,16 @@ RECIPES: dict[str, str] = {
 }
 
 
-def fired(findings: str) -> list[str]:
-    """The rules with a recipe that squawk's output names, in RECIPES' order."""
-    return [r for r in RECIPES if re.search(rf"(?<![\w-]){r}(?![\w-])", findings)]
+def fired(rules: Iterable[str]) -> list[str]:
+    """The rules with a recipe among ``rules``, in RECIPES' order."""
+    found = set(rules)
+    return [r for r in RECIPES if r in found]
 
 
-def advice(findings: str) -> str:
-    """Each recipe squawk's findings call for, once, under the rules that call for it."""
+def advice(rules: Iterable[str]) -> str:
+    """Each recipe the rules squawk found call for, once, under the rules that call for it."""
     by_recipe: dict[str, list[str]] = {}
-    for rule in fired(findings):
+    for rule in fired(rules):
         by_recipe.setdefault(RECIPES[rule], []).append(rule)
     return "".join(
         f"safe in Alembic, for {', '.join(rules)} (see {DOCS}):\n"

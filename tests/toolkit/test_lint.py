@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from migrator import MigratorError, commands, offline
-from migrator.lint import lint
+from migrator.lint import lint, lint_revision
 from migrator.settings import PROJECT_ROOT
 from tests.helpers import add_revision, assert_one_line_error, run_migrator, version
 
@@ -108,7 +109,87 @@ def findings(output: str) -> dict[str, set[str]]:
 
 def test_the_fixture_revisions_pass_lint(linted, capfd):
     lint(linted)
-    assert capfd.readouterr().out.splitlines() == ["lint: 2 revision(s), no unsafe operation found"]
+    *advice, last = capfd.readouterr().out.splitlines()
+    assert last == "lint: 2 revision(s), no unsafe operation found"
+    # Their SERIAL keys and VARCHAR columns get type advice, and nothing else.
+    assert advice and all(": advice: " in line for line in advice), advice
+
+
+def advised(output: str) -> dict[str, set[str]]:
+    """{file name: rules} of the type advice lint printed."""
+    found: dict[str, set[str]] = {}
+    for path, rule in re.findall(r"^(\S+):\d+:\d+: advice: (\S+) ", output, re.MULTILINE):
+        found.setdefault(Path(path).name, set()).add(rule)
+    return found
+
+
+# SQLAlchemy's defaults, each of which squawk advises against.
+TYPES = """
+op.create_table(
+    "visit",
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("seen_at", sa.DateTime(), nullable=True),
+    sa.Column("country", sa.CHAR(2), nullable=True),
+    sa.Column("rank", sa.SmallInteger(), nullable=True),
+    sa.Column("note", sa.String(20), nullable=True),
+)
+"""
+
+
+def test_type_advice_is_printed_and_never_fails(project):
+    shutil.copy(PROJECT_ROOT / ".squawk.toml", project)
+    path = add_revision(project, "c0ffee000001", HEAD, TYPES)
+
+    # make lint
+    result = run_migrator("lint", url=NOWHERE, cwd=project)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert advised(result.stdout)[path.name] == {
+        "prefer-timestamp-tz",
+        "ban-char-field",
+        "prefer-bigint-over-smallint",
+        "prefer-bigint-over-int",
+        "prefer-identity",
+        "prefer-text-field",
+    }
+    assert path.name not in findings(result.stdout)
+    assert "safe in Alembic" not in result.stdout
+    assert result.stdout.endswith("lint: 3 revision(s), no unsafe operation found\n")
+
+
+def test_a_revision_with_advice_and_an_unsafe_operation_fails_for_the_operation_alone(project):
+    shutil.copy(PROJECT_ROOT / ".squawk.toml", project)
+    naive = 'op.add_column("address", sa.Column("seen_at", sa.DateTime(), nullable=True))'
+    path = add_revision(project, "c0ffee000001", HEAD, f"{NOT_NULL}\n{naive}")
+
+    result = run_migrator("lint", url=NOWHERE, cwd=project)
+
+    assert_one_line_error(result, "1 of 3 revision(s) fail squawk", path.name)
+    assert findings(result.stdout) == {path.name: {"adding-required-field"}}
+    # String(2) is VARCHAR(2): advice too.
+    assert advised(result.stdout)[path.name] == {"prefer-timestamp-tz", "prefer-text-field"}
+    assert "safe in Alembic, for adding-required-field" in result.stdout
+    assert "prefer-timestamp-tz (see" not in result.stdout
+
+
+def test_a_revisions_findings_as_data_point_at_their_line_in_its_sql(linted, project, capfd):
+    """What `make review` reads: rule, line (in `make sql r=<rev>`), message, advice."""
+    naive = 'op.add_column("address", sa.Column("seen_at", sa.DateTime(), nullable=True))'
+    add_revision(project, "c0ffee000001", HEAD, f"{UNSAFE['ban-drop-column']}\n{naive}")
+    revision = ScriptDirectory.from_config(linted).get_revision("c0ffee000001")
+    commands.sql(linted, "c0ffee000001")
+    sql = capfd.readouterr().out
+
+    found = {finding.rule: finding for finding in lint_revision(revision, sql)}
+
+    assert {rule: finding.advice for rule, finding in found.items()} == {
+        "ban-drop-column": False,
+        "prefer-timestamp-tz": True,
+    }
+    lines = sql.splitlines()
+    assert "DROP COLUMN temporary_addr" in lines[found["ban-drop-column"].line - 1]
+    assert "seen_at TIMESTAMP WITHOUT TIME ZONE" in lines[found["prefer-timestamp-tz"].line - 1]
+    assert found["prefer-timestamp-tz"].message.startswith("When Postgres stores a datetime")
 
 
 def test_a_history_with_no_revisions_passes_lint(linted, project, capfd):
