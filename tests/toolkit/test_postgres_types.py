@@ -13,7 +13,7 @@ from sqlalchemy import Boolean, DateTime, Integer, Numeric, String, Uuid, create
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import URL
 
-from migrator import checksums, defaults
+from migrator import checksums, defaults, hooks
 from tests.conftest import new_database
 from tests.helpers import assert_one_line_error, edit, query, run_migrator, version
 from tests.toolkit.conftest import copy_project
@@ -226,6 +226,24 @@ def test_a_value_added_between_two_others_takes_its_place_and_check_is_clean(sho
     shop.ok("upgrade", "head")
     assert enums(shop.url) == {"order_status": in_order}
     assert shop.check() == ["the models match the migrations"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "written"),
+    [
+        (["low", "high"], ["low", "medium", "high"], [("medium", "BEFORE 'high'")]),
+        (["b"], ["a1", "a2", "b"], [("a1", "BEFORE 'b'"), ("a2", "BEFORE 'b'")]),
+        (
+            ["low", "high"],
+            ["low", "medium", "high", "urgent", "now"],
+            [("medium", "BEFORE 'high'"), ("urgent", "AFTER 'high'"), ("now", "AFTER 'urgent'")],
+        ),
+        (["a"], ["a", "it's"], [("it's", "AFTER 'a'")]),
+        (["it's", "b"], ["x", "it's", "b"], [("x", "BEFORE 'it''s'")]),
+    ],
+)
+def test_each_added_value_is_placed_where_the_model_has_it(old, new, written):
+    assert list(hooks.placements(old, new)) == written
 
 
 TIER_DEFAULT = """
