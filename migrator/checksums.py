@@ -11,7 +11,7 @@ downgrade of a revision applied long ago: upgrade runs the same thing.
 Any other edit, once reviewed, is recorded with `make repair r=<rev>`
 (Flyway's repair).
 
-Rows recorded before this hold the SHA-256 of the whole file (CRLF read as
+Rows an earlier migrator recorded hold the SHA-256 of the whole file (CRLF read as
 LF, file_checksum): they are still accepted, and `make upgrade` records them
 again in the form above, after which their downgrade may be mended too.
 Revisions that were stamped rather than run (`make stamp`), or applied before
