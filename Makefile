@@ -68,7 +68,7 @@ items = $(if $(call without,$(call visible,$(value BENCH_ITEMS)),$(LOWER) $(DIGI
 
 .PHONY: help up down reset logs psql build revision upgrade downgrade history current heads \
         check merge stamp snapshot restore sql lint schema erd test test-migrations e2e style \
-        bench remove-example
+        bench remove-example repair
 
 help: ## list the targets (this text)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -118,6 +118,9 @@ merge: ## join two heads into one revision: make merge [m="merge heads"]
 
 stamp: ## record a revision as applied without running it: make stamp r=<rev>
 	$(call need,r,a revision is required: make stamp r=<revision id>)$(call revision,r)$(MIGRATOR) stamp "$$r"
+
+repair: ## record an applied revision's file as it is now, after a reviewed edit: make repair r=<rev>
+	$(call need,r,a revision is required: make repair r=<revision id>)$(call revision,r)$(MIGRATOR) repair "$$r"
 
 sql: ## print the SQL make upgrade would run, running nothing: make sql [r=<from>:<to> | r=<rev>]
 	$(call revision,r)$(MIGRATOR) sql $${r:+"$$r"}

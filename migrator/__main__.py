@@ -2,7 +2,7 @@
 
 The migrator's own commands are in migrator/commands.py; any other command is
 Alembic's own (revision, history, current, heads, merge, stamp, ...). Alembic's
-global options (-c, -n, -x key=value, --raiseerr) reach both. Errors come out as
+global options (-c, -n, -x key=value, -q, --raiseerr) reach both. Errors come out as
 one line on stderr and a non-zero exit status."""
 
 import argparse
@@ -13,10 +13,11 @@ import traceback
 
 from alembic import command as alembic_command
 from alembic.config import CommandLine, Config
+from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError
 
-from migrator import MigratorError, commands, db, failing_revision
+from migrator import MigratorError, commands, db, failing_revision, label
 from migrator.settings import database_url, env, hide_password, models_metadata
 
 
@@ -40,43 +41,45 @@ def alembic_commands() -> list[str]:
     ]
 
 
-def parser() -> argparse.ArgumentParser:
-    """Alembic's global options, then one sub-command per function in
-    commands.COMMANDS, its arguments read from the function's signature."""
+def command_line() -> CommandLine:
+    """Alembic's own command line, its global options (-c, -n, -x, -q,
+    --raiseerr) and its commands, with one sub-command per function in
+    commands.COMMANDS in place of Alembic's of that name, its arguments read
+    from the function's signature: one parser, so every global option reaches
+    every command."""
+    cli = CommandLine(prog="migrator")
     listing = "\n".join(f"  {name_of(f):<15} {summary(f)}" for f in commands.COMMANDS)
     theirs = ", ".join(alembic_commands())
-    ours = argparse.ArgumentParser(
-        prog="migrator",
-        description=__doc__,
-        epilog=f"the migrator's commands:\n{listing}\n\nAlembic's commands: {theirs}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    ours.add_argument("-c", "--config", default=env("ALEMBIC_CONFIG"), help="Alembic's ini file")
-    ours.add_argument("-n", "--name", default="alembic", help="its section")
-    ours.add_argument("-x", action="append", default=[], help="key=value for env.py")
-    ours.add_argument("--raiseerr", action="store_true", help="(errors are one line anyway)")
-    sub = ours.add_subparsers(dest="command", metavar="COMMAND")
+    cli.parser.description = __doc__
+    cli.parser.epilog = f"the migrator's commands:\n{listing}\n\nAlembic's commands: {theirs}"
+    cli.parser.usage = "%(prog)s [ALEMBIC OPTIONS] COMMAND ..."
+    cli.parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    # The epilog lists the commands; Alembic's own list would show its
+    # upgrade, downgrade and check next to ours.
+    cli.subparsers.help = argparse.SUPPRESS
     for function in commands.COMMANDS:
-        one = sub.add_parser(name_of(function), description=summary(function))
+        # `choices` is the name-to-parser map argparse dispatches on.
+        cli.subparsers.choices.pop(name_of(function), None)
+        one = cli.subparsers.add_parser(name_of(function), description=summary(function))
         for name, parameter in list(inspect.signature(function).parameters.items())[1:]:
             if parameter.default is inspect.Parameter.empty:
                 one.add_argument(name)
             else:
                 one.add_argument(name, nargs="?", default=parameter.default)
         one.set_defaults(run=function)
-    return ours
+    return cli
 
 
-def command_name(argv: list[str]) -> str | None:
-    """The first word that is not a global option or its value."""
-    takes_value = {"-c", "--config", "-n", "--name", "-x"}
-    words = iter(argv)
-    for word in words:
-        if word in takes_value:
-            next(words, None)
-        elif not word.startswith("-"):
-            return word
-    return None
+def alembic_config(cli: CommandLine, options: argparse.Namespace) -> Config:
+    """The one Config of this run, built as Alembic's CommandLine.main builds
+    it, and handed to every command: nothing builds another. Without -c,
+    ALEMBIC_CONFIG comes from .env as well as from the environment."""
+    if not options.config:
+        options.config = [env("ALEMBIC_CONFIG")]
+    # Alembic's private API, used only here: how -c names an ini file, a
+    # pyproject.toml, or both.
+    toml, ini = cli._inis_from_config(options)
+    return Config(file_=ini, toml_file=toml, ini_section=options.name, cmd_opts=options)
 
 
 def refresh_generated(alembic_cfg: Config) -> None:
@@ -94,23 +97,45 @@ def refresh_generated(alembic_cfg: Config) -> None:
         print(f"warning: schema.sql and the ER diagram not refreshed: {exc}", file=sys.stderr)
 
 
+# Alembic's whole message when autogenerate finds the database behind head.
+NOT_UP_TO_DATE = "Target database is not up to date."
+
+
+def behind_head(alembic_cfg: Config) -> str:
+    """What `make revision` on a database behind head must say: where it is
+    and what to do."""
+    heads = ScriptDirectory.from_config(alembic_cfg).get_heads()
+    return (
+        f"the database is at {label(db.current_heads())}, behind head {label(heads)}: "
+        "make upgrade first, then make revision"
+    )
+
+
 def run(argv: list[str]) -> None:
-    ours = parser()
-    name = command_name(argv)
-    if name is None or name in {name_of(f) for f in commands.COMMANDS}:
-        args = ours.parse_args(argv)
-        if args.command is None:
-            ours.print_help()
-            return
-        alembic_cfg = Config(args.config, ini_section=args.name, cmd_opts=args)
-        arguments = vars(args)
-        params = list(inspect.signature(args.run).parameters)[1:]
-        args.run(alembic_cfg, *(arguments[p] for p in params))
+    cli = command_line()
+    options = cli.parser.parse_args(argv)
+    ours = getattr(options, "run", None)
+    if ours is None and not hasattr(options, "cmd"):
+        cli.parser.print_help()
+        return
+    alembic_cfg = alembic_config(cli, options)
+    if ours is not None:
+        arguments = vars(options)
+        params = list(inspect.signature(ours).parameters)[1:]
+        ours(alembic_cfg, *(arguments[p] for p in params))
+        name = ours.__name__
     else:
-        # Alembic's own command; --raiseerr hands its errors to main() below.
-        CommandLine(prog="migrator").main(["--raiseerr", *argv])
+        name = options.cmd[0].__name__
+        # Alembic's own command; raised, its errors reach main() below.
+        options.raiseerr = True
+        try:
+            cli.run_cmd(alembic_cfg, options)
+        except CommandError as exc:
+            if str(exc) == NOT_UP_TO_DATE:
+                raise MigratorError(behind_head(alembic_cfg)) from None
+            raise
     if name in ("revision", "upgrade") and env("REFRESH_GENERATED") == "1":
-        refresh_generated(Config(env("ALEMBIC_CONFIG")))
+        refresh_generated(alembic_cfg)
 
 
 def main(argv: list[str]) -> int:

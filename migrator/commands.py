@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from migrator import MigratorError, db, label, lockwait, offline, snapshots
+from migrator import MigratorError, checksums, db, label, lockwait, offline, snapshots
 from migrator.precommit import refuse_multiple_heads
 from migrator.settings import database_url, models_metadata
 
@@ -27,9 +27,9 @@ def upgrade(alembic_cfg: Config, target: str = "head") -> None:
     lockwait.retrying(lambda: command.upgrade(alembic_cfg, target))
     applied = alembic_cfg.attributes.get("applied", [])
     if applied:
-        print(f"applied {len(applied)} revision(s); database at {target}")
+        alembic_cfg.print_stdout(f"applied {len(applied)} revision(s); database at {target}")
     else:
-        print(f"already at {target}; nothing to apply")
+        alembic_cfg.print_stdout(f"already at {target}; nothing to apply")
 
 
 def downgrade(alembic_cfg: Config, target: str) -> None:
@@ -55,6 +55,19 @@ def check(alembic_cfg: Config) -> None:
     from migrator import check as model_check
 
     model_check.run(alembic_cfg)
+
+
+def repair(alembic_cfg: Config, revision: str) -> None:
+    """Record the applied REVISION's file as it is now, after a reviewed edit
+    (Flyway's repair): upgrade and check then accept it."""
+    script = ScriptDirectory.from_config(alembic_cfg)
+    found = script.get_revision(revision)
+    if found is None:
+        raise MigratorError(f"{revision!r} is not one revision: give its id")
+    with db.connect(database_url()) as connection, db.migration_lock(connection):
+        done = checksums.repair(connection, script, found)
+        connection.commit()
+    alembic_cfg.print_stdout(done)
 
 
 def take_snapshot(heads: tuple[str, ...]) -> None:
@@ -150,4 +163,16 @@ def remove_example(alembic_cfg: Config) -> None:
     erd(alembic_cfg)
 
 
-COMMANDS = [upgrade, downgrade, check, snapshot, restore, sql, lint, schema, erd, remove_example]
+COMMANDS = [
+    upgrade,
+    downgrade,
+    check,
+    repair,
+    snapshot,
+    restore,
+    sql,
+    lint,
+    schema,
+    erd,
+    remove_example,
+]

@@ -45,16 +45,19 @@ def upgrade_sql(alembic_cfg: Config, revisions: str) -> str:
     if ":" not in revisions:
         raise MigratorError(f"{revisions!r} is not a range: give <from>:<to>, e.g. base:head")
     buffer = io.StringIO()
+    # The caller's Config (its section, its -x options), writing into the
+    # buffer for this call only.
+    kept, alembic_cfg.output_buffer = alembic_cfg.output_buffer, buffer
     try:
         with quietly():
-            command.upgrade(
-                Config(alembic_cfg.config_file_name, output_buffer=buffer), revisions, sql=True
-            )
+            command.upgrade(alembic_cfg, revisions, sql=True)
     except Exception as exc:
         module = revision_module(exc)
         if module is None:
             raise
         raise NeedsConnection(module, exc, buffer.getvalue()) from None
+    finally:
+        alembic_cfg.output_buffer = kept
     return buffer.getvalue()
 
 

@@ -59,9 +59,10 @@ def dump(url: URL) -> str:
 
 
 def key(script: ScriptDirectory) -> str:
-    """What schema.sql is built from: every revision file's checksum (CRLF read
-    as LF, as for the applied revisions), whatever the files' names or order."""
-    digests = sorted(checksums.checksum(found.path) for found in script.walk_revisions())
+    """What schema.sql is built from: every revision file's whole-file checksum
+    (any edit counts; not the applied revisions' upgrade_checksum, which leaves
+    things out on purpose), whatever the files' names or order."""
+    digests = sorted(checksums.file_checksum(found.path) for found in script.walk_revisions())
     return hashlib.sha256("\n".join(digests).encode()).hexdigest()
 
 

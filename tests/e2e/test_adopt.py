@@ -102,6 +102,16 @@ def test_an_existing_project_is_adopted_its_faults_found_and_its_past_baselined(
     )
     ok(make("test"))
 
+    # 7. The database that ran them: a mended downgrade is no edit; the
+    # reviewed exception is one, until make repair records it.
+    refused = make("upgrade")
+    assert refused.returncode != 0
+    assert "make repair r=1000aaaa0009" in refused.stderr, output(refused)[-3000:]
+    assert "1000aaaa0008" not in refused.stderr
+    ok(make("repair", "r=1000aaaa0009"))
+    ok(make("upgrade"))
+    ok(make("check"))
+
 
 def test_a_password_exported_in_the_shell_wins_over_env_everywhere(project_copy):
     copy, make = project_copy

@@ -46,6 +46,7 @@ VARIABLES = [
     ("r", "upgrade", []),
     ("r", "downgrade", []),
     ("r", "stamp", []),
+    ("r", "repair", []),
     ("r", "sql", []),
     ("r", "lint", []),
     ("n", "downgrade", []),
@@ -76,8 +77,8 @@ exec "$@"
 
 def expected_literal(variable: str, target: str, name: str) -> bool:
     if name == "empty":
-        # An empty message, file or revision to stamp is a missing one: refused.
-        return not (variable in FREE_TEXT or target == "stamp")
+        # An empty message, file or revision to stamp or repair is a missing one: refused.
+        return not (variable in FREE_TEXT or target in ("stamp", "repair"))
     if name == "newline":
         return False
     if variable in FREE_TEXT:
