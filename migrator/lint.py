@@ -15,7 +15,7 @@ import sysconfig
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from migrator import MigratorError, recipes
+from migrator import MigratorError, recipes, renames
 from migrator.offline import NeedsConnection, per_revision, upgrade_sql
 from migrator.settings import env, required
 
@@ -107,6 +107,7 @@ def lint(alembic_cfg: Config, revisions: str = "base:heads") -> None:
             # squawk's own file-level exception, at the end so line numbers stay put.
             sql += f"\n-- squawk-ignore-file {', '.join(ignored)}\n"
         clean, findings = run_squawk(path, sql)
+        print("".join(f"{path}: {note}\n" for note in renames.lint_notes(found)), end="")
         if not clean:
             # squawk's line numbers count in exactly what this prints.
             finding = f"{path} (its SQL: make sql r={revision})"
