@@ -53,7 +53,8 @@ EXAMPLE = "e.g. rename=book.title:book.name or rename=pets:animals"
 
 @dataclass(frozen=True)
 class Rename:
-    """A table renamed (column None) or a column renamed within ``table``."""
+    """A table renamed (``table`` is then ``old``), or a column renamed within
+    ``table`` (``column``; ``type`` is its type, for the question)."""
 
     table: str
     old: str
@@ -106,7 +107,7 @@ def candidates(upgrade_ops) -> list[Rename]:
         for new in created:
             if new.schema == gone.schema and had and columns_of(new.columns) == had:
                 found.append(
-                    Rename(gone.table_name, gone.table_name, new.table_name, "", False, new.schema)
+                    Rename(gone.table_name, gone.table_name, new.table_name, schema=new.schema)
                 )
     for table in upgrade_ops.ops:
         if not isinstance(table, ModifyTableOps):
@@ -123,8 +124,8 @@ def candidates(upgrade_ops) -> list[Rename]:
                             gone.column_name,
                             new.column.name,
                             kind,
-                            True,
-                            table.schema,
+                            column=True,
+                            schema=table.schema,
                         )
                     )
     # Autogenerate's order of dropped columns follows a set's: asked in a steady one.
@@ -182,6 +183,8 @@ def requested(connection: Connection, given: str, found: list[Rename]) -> list[R
                 f"(a {'column' if column else 'table'} gone and one of the same "
                 f"{'type' if column else 'columns'} added in the models; candidates: {listed})"
             )
+        if any(match[0].clashes(taken) for taken in chosen):
+            raise MigratorError(f"rename={given}: {old}:{new} clashes with another pair")
         chosen.append(match[0])
     return chosen
 
@@ -419,7 +422,12 @@ def looks_like_renames(upgrade_ops: list, downgrade_ops: list) -> list[Rename]:
             if same_table and kind is not None and ddl(new.column.type) == kind:
                 found.append(
                     Rename(
-                        gone.table_name, gone.column_name, new.column.name, kind, True, gone.schema
+                        gone.table_name,
+                        gone.column_name,
+                        new.column.name,
+                        kind,
+                        column=True,
+                        schema=gone.schema,
                     )
                 )
     return found
