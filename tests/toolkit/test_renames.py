@@ -377,3 +377,15 @@ def test_lint_says_a_drop_and_add_of_one_type_looks_like_a_rename(library):
         "the column's values are lost (write op.alter_column('book', 'title', "
         "new_column_name='name'), or make revision ... rename=book.title:book.name)"
     )
+
+
+def test_check_given_rename_shows_what_the_rename_revision_would_write(library):
+    library.edit("    title: Mapped[str]", "    name: Mapped[str]")
+
+    result = library.run("-x", "rename=book.title:book.name", "check")
+
+    assert result.stdout.splitlines() == [
+        "~ rename column book.title to name",
+        "~ run ALTER INDEX ix_book_title RENAME TO ix_book_name",
+    ]
+    assert_one_line_error(result, "(2 change(s) above)")
