@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from migrator import checksums
 from migrator.catalog import describe, differences
 from tests.conftest import new_database
 from tests.helpers import (
@@ -64,7 +65,7 @@ INSERT INTO book (title, isbn) VALUES ('Dune', '978-0441013593'), ('Emma', NULL)
 INSERT INTO pets (name) VALUES ('Rex'), ('Tom');
 INSERT INTO toys (pet_id) SELECT id FROM pets WHERE name = 'Rex';
 """
-BOOKKEEPING = {"alembic_version", "alembic_checksums"}
+BOOKKEEPING = {"alembic_version", checksums.TABLE}
 
 
 @pytest.fixture(scope="module")
