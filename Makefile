@@ -12,7 +12,7 @@ SHELL := /bin/sh
 # below look at the text itself with make's own functions, before any
 # container starts; a bad value stops make with one line:
 #   Makefile:NN: *** error: ...  Stop.
-ARGUMENTS := r n m f empty BENCH_RUNS BENCH_ITEMS
+ARGUMENTS := r n m f empty BENCH_RUNS BENCH_ITEMS rename
 $(foreach v,$(ARGUMENTS),$(eval override $(v) := $$(value $(v))))
 export $(ARGUMENTS)
 
@@ -64,6 +64,9 @@ one_line = $(if $(findstring $(newline),$(value $(1))),$(call NEWLINE_ERROR,$(1)
 not_both = $(if $(and $(value $(1)),$(value $(2))),$(error error: give $(1)= or $(2)=$(comma) not both))
 range = $(call revision,r)$(if $(value r),$(if $(findstring :,$(value r)),,$(error error: r=$(call shown,r) is not a range: give r=<from>:<to>$(comma) e.g. r=base:head)))
 flag = $(if $(filter-out 1,$(value $(1))),$(error error: $(1)=$(call shown,$(1)) is not understood: give $(1)=1 or leave it out))
+# rename=book.title:book.name,pets:animals: names, dots, colons and commas only
+# (the migrator checks each pair against the database and the models).
+renames = $(if $(call without,$(call visible,$(value rename)),$(LOWER) $(UPPER) $(DIGITS) _ . : $(comma)),$(error error: rename=$(call shown,rename) is not a list of renames: use letters$(comma) digits$(comma) _ and . : $(comma) (e.g. rename=book.title:book.name$(comma)pets:animals)))$(call not_both,empty,rename)
 items = $(if $(call without,$(call visible,$(value BENCH_ITEMS)),$(LOWER) $(DIGITS) $(comma) -),$(error error: BENCH_ITEMS=$(call shown,BENCH_ITEMS) is not a list of items$(comma) e.g. BENCH_ITEMS=targets$(comma)refresh))
 
 .PHONY: help up down reset logs psql build revision upgrade downgrade history current heads \
@@ -92,8 +95,8 @@ psql: ## open psql in the database container
 build: ## build the images and restart the toolbox on the new one
 	$(COMPOSE) up --detach --build --wait dev
 
-revision: ## write a revision from the model changes: make revision m="add phone" [empty=1]
-	$(call need,m,a message is required: make revision m="add phone to address")$(call one_line,m)$(call flag,empty)$(MIGRATOR) revision $(if $(value empty),,--autogenerate) -m "$$m"
+revision: ## write a revision from the model changes: make revision m="add phone" [empty=1] [rename=book.title:book.name]
+	$(call need,m,a message is required: make revision m="add phone to address")$(call one_line,m)$(call flag,empty)$(renames)$(MIGRATOR) $${rename:+-x "rename=$$rename"} revision $(if $(value empty),,--autogenerate) -m "$$m"
 
 upgrade: ## apply the pending revisions: make upgrade [r=<rev>]
 	$(call revision,r)$(MIGRATOR) upgrade "$${r:-head}"

@@ -2,28 +2,50 @@
 agree, and no applied revision was edited since it ran.
 
 The database must be at head; autogenerate then compares it with the models
-(through env.py, so with the same options `make revision` uses) and each
-difference comes out as one line of what the next revision would do:
+through the pipeline `make revision` uses (env.py's options and its
+process_revision_directives hooks), and each difference comes out as one line
+of what the next revision would do:
 
     + add column address.phone VARCHAR(20)
     - drop table legacy (id INTEGER NOT NULL)
     ~ change type of address.permanent_addr from VARCHAR(100) to VARCHAR(200)
     ~ change values of enum order_status from ('pending', 'paid') to ('pending', 'paid', 'shipped')
+    ~ book.title → book.name looks like a rename (make revision asks, or give rename=...)
 """
 
 import logging
 from collections.abc import Iterator
 
-from alembic.autogenerate import produce_migrations
+from alembic.autogenerate import RevisionContext
 from alembic.config import Config
-from alembic.operations.ops import OpContainer
+from alembic.operations.ops import (
+    AlterColumnOp,
+    CreateCheckConstraintOp,
+    DropConstraintOp,
+    ExecuteSQLOp,
+    OpContainer,
+    RenameTableOp,
+)
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 from alembic_postgresql_enum.operations import AddEnumValuesOp, SyncEnumValuesOp
 from sqlalchemy import DefaultClause
 from sqlalchemy.dialects import postgresql
 
-from migrator import MigratorError, checksums, defaults, label
+from migrator import MigratorError, checksums, defaults, label, renames
+
+# `alembic revision --autogenerate`'s own arguments, as Alembic's check gives them.
+AUTOGENERATE = dict(
+    message=None,
+    autogenerate=True,
+    sql=False,
+    head="head",
+    splice=False,
+    branch_label=None,
+    version_path=None,
+    rev_id=None,
+    depends_on=None,
+)
 
 
 def run(alembic_cfg: Config) -> None:
@@ -40,8 +62,14 @@ def run(alembic_cfg: Config) -> None:
             return []
         # Autogenerate's INFO lines ("Detected added table ...") would drown the diff.
         logging.getLogger("alembic").setLevel(logging.WARNING)
-        migration = produce_migrations(context, context.opts["target_metadata"])
-        lines = [describe(change) for change in changes(migration.upgrade_ops)]
+        # What `make revision` would write, hooks included (Alembic's own check
+        # does the same): produce_migrations alone would skip them.
+        revision = RevisionContext(alembic_cfg, script, AUTOGENERATE)
+        revision.run_autogenerate(heads, context)
+        upgrade_ops = revision.generated_revisions[-1].upgrade_ops
+        # A candidate rename is one line, and what it explains is not repeated.
+        lines, upgrade_ops = renames.pending(context, upgrade_ops)
+        lines += [describe(change) for change in changes(upgrade_ops)]
         print("\n".join(lines or ["the models match the migrations"]))
         if lines:
             problems.append(
@@ -58,13 +86,29 @@ def run(alembic_cfg: Config) -> None:
         raise MigratorError("; ".join(problems))
 
 
+def recreated(container: OpContainer) -> set[str]:
+    """CHECK constraints the hooks drop and add again around another change
+    (an enum's values): autogenerate never compares CHECK constraints, so these
+    are no difference of their own."""
+    ops = [op for op in container.ops if not isinstance(op, OpContainer)]
+    dropped = {op.constraint_name for op in ops if isinstance(op, DropConstraintOp)}
+    return dropped & {op.constraint_name for op in ops if isinstance(op, CreateCheckConstraintOp)}
+
+
 def changes(container: OpContainer) -> Iterator:
     """Autogenerate's differences, as compare_metadata() gives them, but for
-    enum value changes: alembic-postgresql-enum's tuple for them leaves out the
-    enum's name, so those come as the operation itself."""
+    enum value changes (alembic-postgresql-enum's tuple for them leaves out the
+    enum's name) and renames (which have none): those come as the operation itself."""
+    around = recreated(container)
     for op in container.ops:
-        if isinstance(op, AddEnumValuesOp | SyncEnumValuesOp):
+        if isinstance(op, AddEnumValuesOp | SyncEnumValuesOp | RenameTableOp | ExecuteSQLOp):
             yield op
+        elif isinstance(op, AlterColumnOp) and op.modify_name is not None:
+            yield op
+        elif isinstance(op, DropConstraintOp | CreateCheckConstraintOp) and (
+            op.constraint_name in around
+        ):
+            continue
         elif isinstance(op, OpContainer):
             yield from changes(op)
         else:
@@ -100,6 +144,14 @@ def describe(change) -> str:
     if isinstance(change, AddEnumValuesOp | SyncEnumValuesOp):
         values = f"from {tuple(change.old_values)} to {tuple(change.new_values)}"
         return f"~ change values of enum {enum(change.schema, change.name)} {values}"
+    if isinstance(change, RenameTableOp):
+        old = named(change.schema, change.table_name)
+        return f"~ rename table {old} to {change.new_table_name}"
+    if isinstance(change, AlterColumnOp):
+        old = named(change.schema, change.table_name, change.column_name)
+        return f"~ rename column {old} to {change.modify_name}"
+    if isinstance(change, ExecuteSQLOp):
+        return f"~ run {change.sqltext}"
     kind = change[0]
     sign = {"add": "+ add", "remove": "- drop"}.get(kind.split("_")[0], "~ change")
     match change:

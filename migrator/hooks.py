@@ -23,13 +23,15 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.sql.naming import conv
 
-from migrator import MigratorError, checksums, db, defaults, failing_revision
+from migrator import MigratorError, checksums, db, defaults, failing_revision, renames
 from migrator.check import ddl
 
 
 def prepare_revision(context, revision, directives) -> None:
     """What `make revision` does to autogenerate's operations before writing them."""
     refuse_empty(context, revision, directives)
+    # A renamed column or table written as a rename, not drop + add.
+    renames.prepare(context, directives[0])
     carry_casts(context.connection, directives[0])
     recreate_enum_dependents(context.connection, directives[0])
     place_enum_values(directives[0])

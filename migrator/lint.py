@@ -20,7 +20,7 @@ from typing import NamedTuple
 from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 
-from migrator import MigratorError, recipes
+from migrator import MigratorError, recipes, renames
 from migrator.offline import NeedsConnection, per_revision, upgrade_sql
 from migrator.settings import env, required
 
@@ -168,6 +168,7 @@ def lint(alembic_cfg: Config, revisions: str = "base:heads") -> None:
         findings = lint_revision(found, sql)
         for finding in findings:
             print(printed(path, finding))
+        print("".join(f"{path}: {note}\n" for note in renames.lint_notes(found)), end="")
         unsafe = [finding.rule for finding in findings if not finding.advice]
         if unsafe:
             # The line numbers count in exactly what this prints.

@@ -65,6 +65,8 @@ def assert_refused(result: subprocess.CompletedProcess, message: str) -> None:
         (["lint", "r=1a2b3c4d5e6f"], "error: r=1a2b3c4d5e6f is not a range"),
         (["bench", "BENCH_RUNS=many"], "error: BENCH_RUNS=many is not a positive whole number"),
         (["bench", "BENCH_ITEMS=a;b"], "error: BENCH_ITEMS=a;b is not a list of items"),
+        (["revision", "m=x", "rename=a b"], "error: rename=a b is not a list of renames"),
+        (["revision", "m=x", "rename=a:b", "empty=1"], "error: give empty= or rename=, not both"),
     ],
 )
 def test_bad_arguments_fail_before_any_container_starts(docker_calls, args, message):
@@ -84,6 +86,11 @@ MIGRATOR = ["python", "-m", "migrator"]
         (
             ["revision", 'm=it\'s "quoted" `id`'],
             ["revision", "--autogenerate", "-m", 'it\'s "quoted" `id`'],
+        ),
+        (
+            ["revision", "m=rename", "rename=book.title:book.name,pets:animals"],
+            ["-x", "rename=book.title:book.name,pets:animals", "revision", "--autogenerate"]
+            + ["-m", "rename"],
         ),
         (["merge"], ["merge", "heads", "-m", "merge heads"]),
         (["downgrade"], ["downgrade", "-1"]),
