@@ -12,7 +12,7 @@ SHELL := /bin/sh
 # below look at the text itself with make's own functions, before any
 # container starts; a bad value stops make with one line:
 #   Makefile:NN: *** error: ...  Stop.
-ARGUMENTS := r n m f empty BENCH_RUNS BENCH_ITEMS
+ARGUMENTS := r n m f empty format BENCH_RUNS BENCH_ITEMS
 $(foreach v,$(ARGUMENTS),$(eval override $(v) := $$(value $(v))))
 export $(ARGUMENTS)
 
@@ -64,10 +64,11 @@ one_line = $(if $(findstring $(newline),$(value $(1))),$(call NEWLINE_ERROR,$(1)
 not_both = $(if $(and $(value $(1)),$(value $(2))),$(error error: give $(1)= or $(2)=$(comma) not both))
 range = $(call revision,r)$(if $(value r),$(if $(findstring :,$(value r)),,$(error error: r=$(call shown,r) is not a range: give r=<from>:<to>$(comma) e.g. r=base:head)))
 flag = $(if $(filter-out 1,$(value $(1))),$(error error: $(1)=$(call shown,$(1)) is not understood: give $(1)=1 or leave it out))
+form = $(if $(value format),$(if $(and $(filter text markdown json,$(value format)),$(filter 1,$(words $(value format)))),,$(error error: format=$(call shown,format) is not understood: give format=text$(comma) format=markdown or format=json)))
 items = $(if $(call without,$(call visible,$(value BENCH_ITEMS)),$(LOWER) $(DIGITS) $(comma) -),$(error error: BENCH_ITEMS=$(call shown,BENCH_ITEMS) is not a list of items$(comma) e.g. BENCH_ITEMS=targets$(comma)refresh))
 
 .PHONY: help up down reset logs psql build revision upgrade downgrade history current heads \
-        check merge stamp snapshot restore sql lint schema erd test test-migrations e2e style \
+        check merge stamp snapshot restore sql lint review schema erd test test-migrations e2e style \
         bench remove-example
 
 help: ## list the targets (this text)
@@ -124,6 +125,9 @@ sql: ## print the SQL make upgrade would run, running nothing: make sql [r=<from
 
 lint: ## lint each revision's SQL with squawk: make lint [r=<from>:<to>]
 	$(range)$(MIGRATOR) lint $${r:+"$$r"}
+
+review: ## trace the pending revisions on a throwaway copy of the database: make review [r=<from>:<to>] [format=text|markdown|json]
+	$(range)$(form)$(MIGRATOR) review "$$r" "$${format:-text}"
 
 schema: ## rebuild schema.sql, the schema at head, from the migrations
 	$(MIGRATOR) schema

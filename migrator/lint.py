@@ -6,11 +6,13 @@ A revision may record reviewed exceptions as a module-level dict,
 LINT_BASELINE (already applied in production) are linted too, but their
 findings are listed as baselined and do not fail."""
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import sysconfig
+from dataclasses import dataclass
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
@@ -63,25 +65,62 @@ def baselined(script: ScriptDirectory) -> set[str]:
     return {r.revision for r in script.iterate_revisions(baseline, "base")}
 
 
-def run_squawk(path: str, sql: str) -> tuple[bool, str]:
-    """squawk on one revision's SQL: True when it found nothing, and its findings
-    (printed as they are; captured for the recipes they call for)."""
-    done = subprocess.run(
+def squawk_on(path: str, sql: str, reporter: str) -> subprocess.CompletedProcess:
+    """squawk on one revision's SQL, as `make lint` runs it."""
+    return subprocess.run(
         [
             squawk(),
             f"--config={SQUAWK_CONFIG}",
             # Rules that depend on the server's version (a constant default
             # on ADD COLUMN is safe since 11, ...) know it.
             f"--pg-version={required('POSTGRES_VERSION')}.0",
-            f"--reporter={'tty' if sys.stdout.isatty() else 'gcc'}",
+            f"--reporter={reporter}",
             f"--stdin-filepath={path}",
         ],
         input=sql,
         text=True,
         stdout=subprocess.PIPE,
     )
+
+
+def run_squawk(path: str, sql: str) -> tuple[bool, str]:
+    """squawk on one revision's SQL: True when it found nothing, and its findings
+    (printed as they are; captured for the recipes they call for)."""
+    done = squawk_on(path, sql, "tty" if sys.stdout.isatty() else "gcc")
     print(done.stdout, end="")
     return done.returncode == 0, done.stdout
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    line: int  # 1-based, in the SQL given
+    message: str
+    advice: bool  # `make lint` prints a safe recipe for it
+
+
+def findings(path: str, sql: str) -> list[Finding]:
+    """squawk's findings on one revision's SQL, as records (its JSON reporter)."""
+    if not os.path.isfile(SQUAWK_CONFIG):
+        raise MigratorError(f"no {SQUAWK_CONFIG} in {os.getcwd()}: run from the project root")
+    done = squawk_on(path, sql, "json")
+    try:
+        found = json.loads(done.stdout or "[]")
+    except json.JSONDecodeError:
+        raise MigratorError(f"squawk failed on {path}: {done.stdout.strip()[:200]}") from None
+    return [
+        # squawk's JSON counts lines from 0.
+        Finding(f["rule_name"], f["line"] + 1, f["message"], f["rule_name"] in recipes.RECIPES)
+        for f in found
+    ]
+
+
+def with_ignored(sql: str, ignored: dict[str, str]) -> str:
+    """squawk's own file-level exception for a revision's ``squawk_ignore``, at
+    the end so line numbers stay put."""
+    if not ignored:
+        return sql
+    return sql + f"\n-- squawk-ignore-file {', '.join(ignored)}\n"
 
 
 def lint(alembic_cfg: Config, revisions: str = "base:heads") -> None:
@@ -103,16 +142,13 @@ def lint(alembic_cfg: Config, revisions: str = "base:heads") -> None:
         ignored = getattr(found.module, "squawk_ignore", {})
         for rule, why in ignored.items():
             print(f"{path}: {rule} ignored, reviewed: {why}")
-        if ignored:
-            # squawk's own file-level exception, at the end so line numbers stay put.
-            sql += f"\n-- squawk-ignore-file {', '.join(ignored)}\n"
-        clean, findings = run_squawk(path, sql)
+        clean, reported = run_squawk(path, with_ignored(sql, ignored))
         if not clean:
             # squawk's line numbers count in exactly what this prints.
             finding = f"{path} (its SQL: make sql r={revision})"
             (tolerated if revision in old else failed).append(finding)
             if revision not in old:
-                print(recipes.advice(findings), end="")
+                print(recipes.advice(reported), end="")
     if tolerated:
         print(
             f"baselined (at or before LINT_BASELINE={env('LINT_BASELINE')}, already in "
