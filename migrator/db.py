@@ -139,6 +139,13 @@ def bound_waits(connection: Connection) -> None:
         )
 
 
+@contextmanager
+def autocommit(url: URL) -> Iterator[Connection]:
+    """connect(), each statement committing by itself (CREATE DATABASE needs it)."""
+    with connect(url) as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def quoted(name: str) -> str:
     """A database's name as an SQL identifier."""
     return '"' + name.replace('"', '""') + '"'

@@ -93,8 +93,8 @@ def copied(url: URL) -> Iterator[tuple[URL, str]]:
             dump_and_restore(url, copy)
         yield copy, how
     finally:
-        with db.connect(url) as server:
-            db.drop_database(server.execution_options(isolation_level="AUTOCOMMIT"), copy.database)
+        with db.autocommit(url) as server:
+            db.drop_database(server, copy.database)
 
 
 def copy_by_template(url: URL, copy: URL) -> str:
@@ -102,8 +102,7 @@ def copy_by_template(url: URL, copy: URL) -> str:
     it needs a session in another database of the server (``postgres``), and
     no other session in this one (PostgreSQL waits 5 s, then refuses)."""
     try:
-        with db.connect(url.set(database="postgres")) as server:
-            server = server.execution_options(isolation_level="AUTOCOMMIT")
+        with db.autocommit(url.set(database="postgres")) as server:
             db.drop_database(server, copy.database)
             others = server.scalar(
                 text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name"),
@@ -122,8 +121,7 @@ def copy_by_template(url: URL, copy: URL) -> str:
 
 
 def dump_and_restore(url: URL, copy: URL) -> None:
-    with db.connect(url) as server:
-        server = server.execution_options(isolation_level="AUTOCOMMIT")
+    with db.autocommit(url) as server:
         db.drop_database(server, copy.database)
         db.create_database(server, copy.database)
     with tempfile.TemporaryDirectory() as folder:
@@ -269,7 +267,7 @@ def review(alembic_cfg: Config, revisions: str | None, form: str) -> str:
         raise MigratorError(f"{revisions!r} is not a range: give <from>:<to>, e.g. base:head")
     start, end = revisions.split(":", 1)
     # Offline first: a revision that cannot be rendered stops before the copy.
-    pieces, _ = lint.rendered(alembic_cfg, revisions)
+    pieces, offline_only = lint.rendered(alembic_cfg, revisions)
     with copied(url) as (copy, how):
         applied, tracer = trace(alembic_cfg, copy, start, end)
     report = []
@@ -277,6 +275,8 @@ def review(alembic_cfg: Config, revisions: str | None, form: str) -> str:
         found = Revision(revision, title(alembic_cfg, revision))
         found.statements = [s for s in tracer.statements if s.revision == revision]
         found.findings = checked(alembic_cfg, found, pieces.get(revision))
+        if revision in offline_only:
+            found.notes.append("not linted: it needs a live connection (op.get_bind())")
         report.append(found)
     copied_by = "CREATE DATABASE ... TEMPLATE" if how == "template" else "pg_dump | pg_restore"
     return render(report, form, f"{revisions} on a copy of {url.database} ({copied_by})")
@@ -353,9 +353,9 @@ def render(report: list[Revision], form: str, about: str) -> str:
         return (
             json.dumps({"about": about, "revisions": [as_json(r) for r in report]}, indent=2) + "\n"
         )
-    if not report:
-        return f"review: nothing to review: {about}\n"
     markdown = form == "markdown"
+    if not report:
+        return f"{'## make ' if markdown else ''}review: nothing to review: {about}\n"
     out = [f"## make review: {about}\n" if markdown else f"review: {about}\n"]
     for revision in report:
         rows = [cells(s) for s in revision.statements]

@@ -99,8 +99,7 @@ def outdated(connection: Connection, script: ScriptDirectory) -> bool:
 
 def recreate(url: URL, scratch: URL, from_empty: bool) -> None:
     """Create the scratch database if it is missing; drop it first if ``from_empty``."""
-    with db.connect(url) as server:
-        server = server.execution_options(isolation_level="AUTOCOMMIT")
+    with db.autocommit(url) as server:
         if from_empty:
             db.drop_database(server, scratch.database)
         exists = server.scalar(

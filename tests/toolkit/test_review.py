@@ -20,7 +20,7 @@ from tests.helpers import (
     version,
     wait_for,
 )
-from tests.toolkit.conftest import HEAD, copy_project
+from tests.toolkit.conftest import FIRST, HEAD, copy_project
 
 ROWS = 200_000
 # One revision per behaviour, in a chain after the fixture's head.
@@ -287,6 +287,24 @@ def test_ctrl_c_drops_the_copy(admin, migrated_url, project):
 
     assert process.returncode == 130
     assert "interrupted" in stderr and "Traceback" not in stderr, stderr
+    assert leftovers(admin) == []
+
+
+def test_a_range_before_the_database_starts_from_a_copy_taken_back_to_it(admin, migrated_url):
+    result = run_migrator("review", f"base:{HEAD}", "json", url=migrated_url)
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [r["revision"] for r in report["revisions"]] == [FIRST, HEAD]
+    first, second = (r["statements"] for r in report["revisions"])
+    # Tables it creates: no lock on anything that existed before.
+    assert [s["sql"].split("(")[0] for s in first] == [
+        "CREATE TABLE address ",
+        "CREATE TABLE family ",
+    ]
+    assert all(s["locks"] == [] and s["blocks"] == "nothing" for s in first)
+    assert second[0]["locks"][0]["mode"] == "AccessExclusiveLock"
+    assert version(migrated_url) == [HEAD]
     assert leftovers(admin) == []
 
 
