@@ -61,6 +61,8 @@ def assert_refused(result: subprocess.CompletedProcess, message: str) -> None:
         (["restore"], "error: a snapshot is required"),
         (["sql", "r=a b"], "error: r=a b is not a revision"),
         (["lint", "r=1a2b3c4d5e6f"], "error: r=1a2b3c4d5e6f is not a range"),
+        (["review", "r=1a2b3c4d5e6f"], "error: r=1a2b3c4d5e6f is not a range"),
+        (["review", "format=html"], "error: format=html is not understood"),
         (["bench", "BENCH_RUNS=many"], "error: BENCH_RUNS=many is not a positive whole number"),
         (["bench", "BENCH_ITEMS=a;b"], "error: BENCH_ITEMS=a;b is not a list of items"),
     ],
@@ -92,6 +94,8 @@ MIGRATOR = ["python", "-m", "migrator"]
         (["sql", "r=base:head"], ["sql", "base:head"]),
         (["sql", "r=1a2b3c4d5e6f"], ["sql", "1a2b3c4d5e6f"]),
         (["lint", "r=1a2b3c4d5e6f:head"], ["lint", "1a2b3c4d5e6f:head"]),
+        (["review"], ["review", "", "text"]),
+        (["review", "r=base:head", "format=json"], ["review", "base:head", "json"]),
         (["restore", "f=snapshots/a b.dump"], ["restore", "snapshots/a b.dump"]),
     ],
 )
