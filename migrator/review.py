@@ -105,14 +105,19 @@ def copy_by_template(url: URL, copy: URL) -> str:
         with db.autocommit(url.set(database="postgres")) as server:
             db.drop_database(server, copy.database)
             others = server.scalar(
-                text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name"),
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = :name AND backend_type = 'client backend'"
+                ),
                 {"name": url.database},
             )
             if others:
                 return "pg_dump"
             db.create_database(server, copy.database, template=url.database)
-    except MigratorError:
-        return "pg_dump"  # no maintenance database to connect to
+    except MigratorError as exc:
+        if "cannot connect" not in str(exc):
+            raise  # the server is not there: no other way would reach it
+        return "pg_dump"  # no maintenance database, or not ours to connect to
     except DBAPIError as exc:
         if getattr(exc.orig, "pgcode", None) != OBJECT_IN_USE:
             raise
@@ -185,14 +190,15 @@ def title(alembic_cfg: Config, revision: str) -> str:
 # ---- the lint findings, checked ------------------------------------------------------
 
 
-def statement_lines(sql: str) -> list[tuple[int, str]]:
-    """(last line, text) of each of the revision's statements in its offline SQL."""
+def statement_lines(sql: str) -> list[tuple[int, str, bool]]:
+    """(last line, text, whether it is the revision's own) of each statement
+    in a revision's offline SQL (Alembic writes a blank line after each)."""
     found, line = [], 1
     for piece in re.split(r";\n\n", sql):
         line += piece.count("\n") + 2
         body = "\n".join(x for x in piece.splitlines() if not x.startswith("--")).strip()
-        if body and not _NOT_THE_REVISION.search(body):
-            found.append((line - 2, body))
+        if body:
+            found.append((line - 2, body, not _NOT_THE_REVISION.search(body)))
     return found
 
 
@@ -200,16 +206,18 @@ def normal(sql: str) -> str:
     return " ".join(sql.split()).rstrip(";").lower()
 
 
-def matched(line: int, offline_sql: list[tuple[int, str]], traced: list[Statement]):
-    """The traced statement a finding at ``line`` of the offline SQL is about."""
-    index = next((i for i, (last, _) in enumerate(offline_sql) if line <= last), None)
-    if index is None:
+def matched(line: int, offline_sql: list[tuple[int, str, bool]], traced: list[Statement]):
+    """The traced statement a finding at ``line`` of the offline SQL is about
+    (none for Alembic's own, such as CREATE TABLE alembic_version)."""
+    ours = [(last, body) for last, body, own in offline_sql if own]
+    at = next(((last, body, own) for last, body, own in offline_sql if line <= last), None)
+    if at is None or not at[2]:
         return None
-    same = [s for s in traced if normal(s.sql) == normal(offline_sql[index][1])]
+    same = [s for s in traced if normal(s.sql) == normal(at[1])]
     if same:
         return same[0]
     # The same operations in the same order, written offline and sent online.
-    return traced[index] if len(offline_sql) == len(traced) else None
+    return traced[ours.index(at[:2])] if len(ours) == len(traced) else None
 
 
 def verdict(rule: str, statement: Statement | None) -> tuple[str, str]:

@@ -321,4 +321,5 @@ def documented_locks(statement: str) -> list[tuple[str, str]]:
     """The locks PostgreSQL's documentation gives a statement that commits by
     itself: CREATE INDEX CONCURRENTLY holds SHARE UPDATE EXCLUSIVE on its table."""
     index = lockwait.concurrent_index(statement)
-    return [(index[1], "ShareUpdateExclusiveLock")] if index else []
+    # The table as the catalog reader names it: no quotes.
+    return [(index[1].replace('"', ""), "ShareUpdateExclusiveLock")] if index else []

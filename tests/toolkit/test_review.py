@@ -3,13 +3,16 @@ statement on a throwaway copy of the database, through the migrator as users
 run it, on a table of 200,000 rows."""
 
 import json
+import re
 import signal
 import uuid
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from migrator.catalog import describe
+from migrator.trace import MODES, blocks, documented_locks
 from tests.conftest import new_database
 from tests.helpers import (
     add_revision,
@@ -319,3 +322,39 @@ def test_review_refuses_a_target_that_is_not_a_range_and_an_unknown_format(migra
     assert_one_line_error(
         run_migrator("review", "", "yaml", url=migrated_url), "format=yaml is not understood"
     )
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_what_a_lock_blocks_is_what_postgresql_makes_wait(database_url, mode):
+    """The three words come from a table copied out of PostgreSQL's docs:
+    checked here against PostgreSQL itself, mode by mode."""
+    engine = create_engine(database_url)
+    with engine.connect() as holder, engine.connect() as other:
+        holder.execute(text("CREATE TABLE t (n integer)"))
+        holder.commit()
+        words = " ".join(re.findall(r"[A-Z][a-z]+", mode)[:-1]).upper()
+        holder.execute(text(f"LOCK TABLE t IN {words} MODE"))
+        other.execute(text("SET lock_timeout = '50ms'"))
+        waits = []
+        for statement in ("SELECT * FROM t", "INSERT INTO t VALUES (1)"):
+            try:
+                other.execute(text(statement))
+                waits.append(False)
+            except OperationalError:
+                waits.append(True)
+            other.rollback()
+            other.execute(text("SET lock_timeout = '50ms'"))
+        holder.rollback()
+    engine.dispose()
+    expected = {
+        (True, True): "reads and writes",
+        (False, True): "writes",
+        (False, False): "nothing",
+    }
+    assert blocks(mode) == expected[tuple(waits)]
+
+
+def test_a_concurrent_index_too_quick_to_watch_is_given_its_documented_lock():
+    assert documented_locks('CREATE INDEX CONCURRENTLY ix ON "acct" (n)') == [
+        ("acct", "ShareUpdateExclusiveLock")
+    ]
