@@ -98,9 +98,10 @@ def copied(url: URL) -> Iterator[tuple[URL, str]]:
 
 
 def copy_by_template(url: URL, copy: URL) -> str:
-    """ "template" when CREATE DATABASE ... TEMPLATE made the copy, else "pg_dump":
-    it needs a session in another database of the server (``postgres``), and
-    no other session in this one (PostgreSQL waits 5 s, then refuses)."""
+    """Copy by CREATE DATABASE ... TEMPLATE if it can ("template"), else say
+    "pg_dump": it needs a session in another database of the server
+    (``postgres``), and no other session in this one (PostgreSQL would wait
+    5 s, then refuse)."""
     try:
         with db.autocommit(url.set(database="postgres")) as server:
             db.drop_database(server, copy.database)
