@@ -186,6 +186,26 @@ def test_a_dropped_column_reports_its_non_null_values(reviewed):
     assert f"acct.note: {ROWS * 3 // 4}" in verdict["why"]
 
 
+def test_a_dropped_table_reports_its_rows_and_a_renamed_column_loses_nothing(migrated_url, project):
+    add_revision(
+        project,
+        "d1d1d1d1d1d1",
+        HEAD,
+        # One statement for both: the rename is seen as the drop is.
+        'op.execute("ALTER TABLE address RENAME permanent_addr TO home; DROP TABLE family")',
+    )
+    engine = create_engine(migrated_url)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO family (id) SELECT generate_series(1, 3)"))
+    engine.dispose()
+
+    result = run_migrator("review", "", "json", url=migrated_url, cwd=project)
+
+    assert result.returncode == 0, result.stderr
+    (found,) = json.loads(result.stdout)["revisions"]
+    assert found["dropped"] == [{"object": "family", "kind": "table", "values": 3}]
+
+
 def test_an_added_column_keeps_its_lock_for_the_backfill_after_it(reviewed):
     alter, update = revision(reviewed[0], BACKFILL)["statements"]
     assert alter["sql"].startswith("ALTER TABLE acct ADD COLUMN flag")
