@@ -12,7 +12,7 @@ SHELL := /bin/sh
 # below look at the text itself with make's own functions, before any
 # container starts; a bad value stops make with one line:
 #   Makefile:NN: *** error: ...  Stop.
-ARGUMENTS := r n m f empty BENCH_RUNS BENCH_ITEMS rename
+ARGUMENTS := r n m f empty format BENCH_RUNS BENCH_ITEMS rename
 $(foreach v,$(ARGUMENTS),$(eval override $(v) := $$(value $(v))))
 export $(ARGUMENTS)
 
@@ -67,10 +67,11 @@ flag = $(if $(filter-out 1,$(value $(1))),$(error error: $(1)=$(call shown,$(1))
 # rename=book.title:book.name,pets:animals: names, dots, colons and commas only
 # (the migrator checks each pair against the database and the models).
 renames = $(if $(call without,$(call visible,$(value rename)),$(LOWER) $(UPPER) $(DIGITS) _ . : $(comma)),$(error error: rename=$(call shown,rename) is not a list of renames: use letters$(comma) digits$(comma) _ and . : $(comma) (e.g. rename=book.title:book.name$(comma)pets:animals)))$(call not_both,empty,rename)
+form = $(if $(value format),$(if $(and $(filter text markdown json,$(value format)),$(filter 1,$(words $(value format)))),,$(error error: format=$(call shown,format) is not understood: give format=text$(comma) format=markdown or format=json)))
 items = $(if $(call without,$(call visible,$(value BENCH_ITEMS)),$(LOWER) $(DIGITS) $(comma) -),$(error error: BENCH_ITEMS=$(call shown,BENCH_ITEMS) is not a list of items$(comma) e.g. BENCH_ITEMS=targets$(comma)refresh))
 
 .PHONY: help up down reset logs psql build revision upgrade downgrade history current heads \
-        check merge stamp snapshot restore sql lint schema erd test test-migrations e2e style \
+        check merge stamp snapshot restore sql lint review schema erd test test-migrations e2e style \
         bench remove-example repair
 
 help: ## list the targets (this text)
@@ -130,6 +131,9 @@ sql: ## print the SQL make upgrade would run, running nothing: make sql [r=<from
 
 lint: ## lint each revision's SQL with squawk: make lint [r=<from>:<to>]
 	$(range)$(MIGRATOR) lint $${r:+"$$r"}
+
+review: ## trace the pending revisions on a throwaway copy of the database: make review [r=<from>:<to>] [format=text|markdown|json]
+	$(range)$(form)$(MIGRATOR) review "$$r" "$${format:-text}"
 
 schema: ## rebuild schema.sql, the schema at head, from the migrations
 	$(MIGRATOR) schema

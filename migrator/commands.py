@@ -120,6 +120,15 @@ def lint(alembic_cfg: Config, revisions: str = "base:heads") -> None:
     squawk_lint.lint(alembic_cfg, revisions)
 
 
+def review(alembic_cfg: Config, revisions: str = "", form: str = "text") -> None:
+    """Run the revisions the database lacks (or FROM:TO) on a throwaway copy of it,
+    statement by statement: locks, what they block, rewrites, time, data lost;
+    FORM is text, markdown or json."""
+    from migrator import review as traced
+
+    print(traced.review(alembic_cfg, revisions, form), end="")
+
+
 def schema(alembic_cfg: Config) -> None:
     """Rebuild schema.sql, the schema at head, from the migrations on a scratch database."""
     from migrator import schema as schema_file
@@ -172,6 +181,7 @@ COMMANDS = [
     restore,
     sql,
     lint,
+    review,
     schema,
     erd,
     remove_example,

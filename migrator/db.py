@@ -139,6 +139,30 @@ def bound_waits(connection: Connection) -> None:
         )
 
 
+@contextmanager
+def autocommit(url: URL) -> Iterator[Connection]:
+    """connect(), each statement committing by itself (CREATE DATABASE needs it)."""
+    with connect(url) as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def quoted(name: str) -> str:
+    """A database's name as an SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def create_database(server: Connection, name: str, template: str = "template0") -> None:
+    """CREATE DATABASE ``name`` as a copy of ``template``, on an autocommit
+    ``server`` session (connected to another database: a template may have no
+    other session)."""
+    server.execute(text(f"CREATE DATABASE {quoted(name)} TEMPLATE {quoted(template)}"))
+
+
+def drop_database(server: Connection, name: str) -> None:
+    """Drop ``name`` if it exists, ending the sessions still in it."""
+    server.execute(text(f"DROP DATABASE IF EXISTS {quoted(name)} WITH (FORCE)"))
+
+
 def current_heads() -> tuple[str, ...]:
     """The revisions the configured database is at (empty at base)."""
     with connect(database_url()) as connection:

@@ -58,6 +58,21 @@ _INVALID_INDEX = text(
 )
 
 
+# The locks one session holds on relations of this database (raw DBAPI
+# paramstyle: `make review` asks from inside the statements it traces).
+_RELATION_LOCKS = """
+    SELECT relation, mode FROM pg_locks
+    WHERE pid = %s AND locktype = 'relation' AND granted
+      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
+
+def relation_locks(cursor, pid: int) -> set[tuple[int, str]]:
+    """(relation oid, mode) of each lock session ``pid`` holds, read on a DBAPI cursor."""
+    cursor.execute(_RELATION_LOCKS, (pid,))
+    return set(cursor.fetchall())
+
+
 def retrying(migrate: Callable[[], None]) -> None:
     """``migrate()`` (an Alembic run), run again after each lock timeout."""
     retries, pause = whole("LOCK_RETRIES"), seconds("LOCK_RETRY_PAUSE")

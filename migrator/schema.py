@@ -100,15 +100,14 @@ def outdated(connection: Connection, script: ScriptDirectory) -> bool:
 
 def recreate(url: URL, scratch: URL, from_empty: bool) -> None:
     """Create the scratch database if it is missing; drop it first if ``from_empty``."""
-    with db.connect(url) as server:
-        server = server.execution_options(isolation_level="AUTOCOMMIT")
+    with db.autocommit(url) as server:
         if from_empty:
-            server.execute(text(f'DROP DATABASE IF EXISTS "{scratch.database}" WITH (FORCE)'))
+            db.drop_database(server, scratch.database)
         exists = server.scalar(
             text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": scratch.database}
         )
         if not exists:
-            server.execute(text(f'CREATE DATABASE "{scratch.database}" TEMPLATE template0'))
+            db.create_database(server, scratch.database)
 
 
 def build(alembic_cfg: Config, script: ScriptDirectory, url: URL, from_empty: bool) -> str:

@@ -7,6 +7,8 @@ import docker
 import pytest
 
 from tests.e2e.conftest import output
+from tests.helpers import add_revision
+from tests.toolkit.conftest import HEAD
 from tests.toolkit.test_check import PHONE_MODULE
 
 PSQL = ("docker", "compose", "exec", "-T", "db", "sh", "-c")
@@ -96,3 +98,28 @@ def test_make_revision_writes_one_file_owned_by_the_user_who_ran_make(project_co
     assert (new.stat().st_uid, new.stat().st_gid) == (user, user)
     assert 'op.create_table(\n        "phone",' in new.read_text()
     assert "CREATE TABLE public.phone (" in (copy / "schema.sql").read_text()
+
+
+def test_make_review_traces_a_pending_revision_on_a_copy_it_drops(project_copy):
+    """Through make and Compose: the copy is made next to the development
+    database, the Markdown is all that reaches stdout with make -s, and the
+    development database is left where it was."""
+    copy, make = project_copy
+    assert make("upgrade").returncode == 0
+    add_revision(copy, "e2e0e2e0e2e0", HEAD, 'op.add_column("address", sa.Column("x", sa.Text()))')
+
+    reviewed = make("-s", "review", "format=markdown")
+
+    assert reviewed.returncode == 0, output(reviewed)
+    lines = reviewed.stdout.splitlines()
+    assert lines[0].startswith(f"## make review: {HEAD}:head on a copy of ")
+    assert "### revision e2e0e2e0e2e0: test revision e2e0e2e0e2e0" in lines
+    assert any(
+        line.startswith("| ALTER TABLE address ADD COLUMN x TEXT | AccessExclusiveLock on address")
+        for line in lines
+    )
+    assert HEAD in make("current").stdout
+    databases = make(
+        *PSQL, 'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -Atc "SELECT datname FROM pg_database"'
+    )
+    assert not [name for name in databases.stdout.split() if name.endswith("_review")]
