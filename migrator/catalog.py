@@ -171,3 +171,39 @@ def differences(before: dict[str, str], after: dict[str, str]) -> list[str]:
         if before[name] != after[name]
     ]
     return lines
+
+
+# The tables (their rows) and sequences (their values) of the application's schemas.
+_HOLDERS = (
+    _SCHEMAS
+    + r"""
+SELECT c.relkind, ns.prefix || c.relname, quote_ident(ns.nspname) || '.' || quote_ident(c.relname)
+FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'S')
+ORDER BY 2
+"""
+)
+
+
+# A table's rows: how many, and a digest of them in an order of their own.
+_ROWS = (
+    "SELECT count(*), coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '')"
+    " FROM {table} t"
+)
+
+
+def contents(connection: Connection, leave_out: set[str] = frozenset()) -> dict[str, str]:
+    """{holder: what it holds} for what describe() does not see: each table's
+    rows (their count and a digest of them, in any order) and each sequence's
+    value, leaving out the tables in ``leave_out``."""
+    found = {}
+    for kind, name, qualified in connection.execute(text(_HOLDERS)):
+        if kind == "S":
+            value = connection.execute(text(f"SELECT last_value, is_called FROM {qualified}"))
+            last, called = value.one()
+            found[f"value of sequence {name}"] = f"{last}{'' if called else ' (not yet used)'}"
+        elif name not in leave_out:
+            rows = connection.execute(text(_ROWS.format(table=qualified)))
+            count, digest = rows.one()
+            found[f"rows of table {name}"] = f"{count} row(s), md5 {digest}"
+    return found

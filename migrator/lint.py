@@ -54,13 +54,15 @@ def rendered(alembic_cfg: Config, revisions: str) -> tuple[dict[str, str], list[
 
 
 def baselined(script: ScriptDirectory) -> set[str]:
-    """LINT_BASELINE and every revision before it."""
+    """LINT_BASELINE and every revision before it, and squashed revisions."""
+    # A squashed revision (make squash) rebuilds what already ran in production.
+    squashed = {r.revision for r in script.walk_revisions() if hasattr(r.module, "squashed")}
     baseline = env("LINT_BASELINE")
     if baseline is None:
-        return set()
+        return squashed
     if script.get_revision(baseline) is None:
         raise MigratorError(f"LINT_BASELINE={baseline} is not a revision of this project")
-    return {r.revision for r in script.iterate_revisions(baseline, "base")}
+    return squashed | {r.revision for r in script.iterate_revisions(baseline, "base")}
 
 
 def run_squawk(path: str, sql: str) -> tuple[bool, str]:
