@@ -37,6 +37,8 @@ SELECT 'table ' || ns.prefix || c.relname,
        coalesce(obj_description(c.oid, 'pg_class'), '')
        || CASE WHEN c.relrowsecurity THEN ' ROW LEVEL SECURITY' ELSE '' END
        || CASE WHEN c.relforcerowsecurity THEN ' FORCED' ELSE '' END
+       || CASE WHEN c.relpersistence = 'u' THEN ' UNLOGGED' ELSE '' END
+       || coalesce(' WITH (' || array_to_string(c.reloptions, ', ') || ')', '')
 FROM pg_class c JOIN ns ON ns.oid = c.relnamespace WHERE c.relkind IN ('r', 'p')
 UNION ALL
 SELECT 'column ' || ns.prefix || c.relname || '.' || a.attname,
@@ -71,6 +73,8 @@ JOIN ns ON ns.oid = c.relnamespace
 UNION ALL
 SELECT 'sequence ' || ns.prefix || c.relname,
        format_type(s.seqtypid, NULL) || ' ' || s.seqincrement
+       || ' FROM ' || s.seqstart || ' IN ' || s.seqmin || '..' || s.seqmax
+       || ' CACHE ' || s.seqcache || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END
        || coalesce(' OWNED BY ' || o.relname || '.' || a.attname, '')
 FROM pg_sequence s
 JOIN pg_class c ON c.oid = s.seqrelid
@@ -134,7 +138,7 @@ SELECT 'policy ' || ns.prefix || c.relname || '.' || p.polname,
        || coalesce(' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')', '')
 FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN ns ON ns.oid = c.relnamespace
 UNION ALL
-SELECT 'extension ' || e.extname, 'in ' || x.nspname
+SELECT 'extension ' || e.extname, 'in ' || x.nspname || ' version ' || e.extversion
 FROM pg_extension e JOIN pg_namespace x ON x.oid = e.extnamespace
 WHERE e.extname <> 'plpgsql'
 """

@@ -48,6 +48,7 @@ VARIABLES = [
     ("r", "stamp", []),
     ("r", "sql", []),
     ("r", "lint", []),
+    ("r", "squash", []),
     ("n", "downgrade", []),
     ("m", "revision", ["empty=1"]),
     ("f", "restore", []),
@@ -76,8 +77,8 @@ exec "$@"
 
 def expected_literal(variable: str, target: str, name: str) -> bool:
     if name == "empty":
-        # An empty message, file or revision to stamp is a missing one: refused.
-        return not (variable in FREE_TEXT or target == "stamp")
+        # An empty message, file or revision to stamp or squash at is a missing one: refused.
+        return not (variable in FREE_TEXT or target in ("stamp", "squash"))
     if name == "newline":
         return False
     if variable in FREE_TEXT:
