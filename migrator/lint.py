@@ -117,8 +117,8 @@ def lint(alembic_cfg: Config, revisions: str = "base:heads") -> None:
                 print(recipes.advice(findings), end="")
     if tolerated:
         print(
-            f"baselined (at or before LINT_BASELINE={env('LINT_BASELINE')}, already in "
-            f"production): {len(tolerated)} revision(s) with findings, not failing: "
+            f"baselined (squashed, or at or before LINT_BASELINE={env('LINT_BASELINE') or ''}: "
+            f"already in production): {len(tolerated)} revision(s) with findings, not failing: "
             + ", ".join(tolerated)
         )
     if failed:

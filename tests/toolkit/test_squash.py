@@ -40,7 +40,8 @@ CHANGES = {
         op.execute("CREATE TYPE status AS ENUM ('draft', 'live')")
         op.execute(
             "CREATE TABLE kind (id serial CONSTRAINT pk_kind PRIMARY KEY,"
-            " name varchar(40) NOT NULL CONSTRAINT uq_kind_name UNIQUE, status status NOT NULL)"
+            " name varchar(40) NOT NULL CONSTRAINT uq_kind_name UNIQUE, status status NOT NULL,"
+            " code char(2))"
         )
         """,
         """
@@ -114,7 +115,7 @@ TABLES = range(12, COUNT + 1)
 
 # The models of what the revisions build in public, so `make check` passes.
 MODELS = """
-from sqlalchemy import Enum, Integer, String
+from sqlalchemy import CHAR, Enum, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -127,6 +128,8 @@ class Kind(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(40), unique=True)
     status: Mapped[str] = mapped_column(Enum("draft", "live", name="status"), index=True)
+    # squawk flags char(n) (ban-char-field): the squashed revision is baselined.
+    code: Mapped[str | None] = mapped_column(CHAR(2))
 
 
 for _n in TABLES:
@@ -176,25 +179,27 @@ def held(url) -> dict[str, str]:
     return found
 
 
-def migrated(admin, project: Path, target: str):
-    url = create_database(admin)
+def upgraded(admin, project: Path, url, target: str):
+    """The database at ``url`` upgraded to ``target``, and a copy of it left there."""
     result = run_migrator("upgrade", target, url=url, cwd=project)
     assert result.returncode == 0, result.stderr
-    return url
+    return create_database(admin, template=url.database)
 
 
 @pytest.fixture(scope="module")
 def squashed(admin, tmp_path_factory):
     """The 50 revisions squashed at the 40th; beside them, what was there before:
-    the schema at head, and databases at the 20th and the 45th."""
+    the schema at head (schema.sql's too), and databases at the 20th and the 45th."""
     project = write_history(copy_project(tmp_path_factory.mktemp("history")))
     before_commit = git(project, "rev-parse", "--short", "HEAD")
-    at_head = migrated(admin, project, "head")
-    schema_before = schema.dump(at_head)
-    at_20 = migrated(admin, project, rev(20))
-    at_45 = migrated(admin, project, rev(45))
     home = create_database(admin)
-    files_before = sorted(p.name for p in (project / "alembic" / "versions").glob("*.py"))
+    at_20 = upgraded(admin, project, home, rev(20))
+    at_45 = upgraded(admin, project, home, rev(45))
+    at_head = upgraded(admin, project, home, "head")
+    schema_before = schema.dump(at_head)
+    script = ScriptDirectory.from_config(Config(project / "alembic.ini"))
+    schema_file = schema.with_key(schema_before, schema.key(script))
+    (project / "schema.sql").write_text(schema_file)
 
     result = run_migrator("squash", rev(AT), url=home, cwd=project)
 
@@ -202,8 +207,8 @@ def squashed(admin, tmp_path_factory):
         "project": project,
         "result": result,
         "schema": schema_before,
+        "schema.sql": schema_file,
         "commit": before_commit,
-        "files": files_before,
         "at_20": at_20,
         "held_20": held(at_20),
         "at_45": at_45,
@@ -237,6 +242,15 @@ def test_the_schema_at_head_is_the_same_after_the_squash(squashed, fresh):
     result = run_migrator("upgrade", "head", url=fresh, cwd=squashed["project"])
     assert result.returncode == 0, result.stderr
     assert schema.dump(fresh) == squashed["schema"]
+
+
+def test_schema_sql_keeps_its_text_keyed_to_the_new_files(squashed):
+    project = squashed["project"]
+    written = (project / "schema.sql").read_text()
+    assert written != squashed["schema.sql"]
+    assert schema.without_key(written) == schema.without_key(squashed["schema.sql"])
+    script = ScriptDirectory.from_config(Config(project / "alembic.ini"))
+    assert f"-- Revisions: sha256 {schema.key(script)}\n" in written
 
 
 def test_a_fresh_database_gets_the_reference_rows_and_goes_on_numbering_them(squashed, fresh):
@@ -296,6 +310,10 @@ def test_the_squashed_project_passes_check_lint_and_style(squashed, fresh):
     assert check.returncode == 0, check.stdout + check.stderr
     lint = run_migrator("lint", url=fresh, cwd=project)
     assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert (
+        "baselined (squashed, or at or before LINT_BASELINE=: already in production): 1 "
+        in lint.stdout
+    )
     path = next((project / "alembic" / "versions").glob("*_squashed.py"))
     for ruff in (["check", "--no-cache"], ["format", "--check", "--no-cache"]):
         done = subprocess.run(
