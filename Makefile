@@ -68,8 +68,7 @@ items = $(if $(call without,$(call visible,$(value BENCH_ITEMS)),$(LOWER) $(DIGI
 
 .PHONY: help up down reset logs psql build revision upgrade downgrade history current heads \
         check merge stamp snapshot restore sql lint schema erd test test-migrations e2e style \
-        bench remove-example
-.PHONY: squash
+        bench remove-example squash
 
 help: ## list the targets (this text)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
