@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from pytest_alembic import tests as pytest_alembic_tests
+from pytest_alembic.config import Config as PytestAlembicConfig
+from pytest_alembic.runner import runner
 from sqlalchemy import create_engine, text
 
 from migrator import MigratorError, schema
@@ -333,6 +336,23 @@ def test_the_squashed_revision_goes_down_to_base_and_up_again(squashed, fresh):
     assert held(fresh) == {}
     assert run_migrator("upgrade", "head", url=fresh, cwd=project).returncode == 0
     assert schema.dump(fresh) == squashed["schema"]
+
+
+def test_pytest_alembics_tests_pass_on_the_squashed_history(squashed, fresh, monkeypatch):
+    """One head; up to head; up, down and up again, revision by revision."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    alembic_config = Config(squashed["project"] / "alembic.ini")
+    alembic_config.attributes["without_models"] = True  # the fixture's, never in-process
+    engine = create_engine(fresh)
+    try:
+        with runner(
+            config=PytestAlembicConfig.from_raw_config(alembic_config), engine=engine
+        ) as run:
+            pytest_alembic_tests.test_single_head_revision(run)
+            pytest_alembic_tests.test_upgrade(run)
+            pytest_alembic_tests.test_up_down_consistency(run)
+    finally:
+        engine.dispose()
 
 
 # ---- Refusals: one line, nothing changed.
