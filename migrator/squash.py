@@ -132,8 +132,8 @@ def refuse_uncommitted(script: ScriptDirectory) -> None:
         if status.returncode != 0:
             why = " ".join(status.stderr.split())
             raise MigratorError(
-                f"cannot squash: {shown}/ is not in a git repository ({why}): squash deletes "
-                "the revisions it replaces, so it runs only where git keeps them"
+                f"cannot squash: git status fails in {shown}/ ({why}): squash deletes the "
+                "revisions it replaces, so it runs only where git keeps them"
             )
         if status.stdout.strip():
             changed = ", ".join(line[3:] for line in status.stdout.splitlines())
@@ -144,8 +144,8 @@ def refuse_uncommitted(script: ScriptDirectory) -> None:
 
 
 def migrate(alembic_cfg: Config, url: URL, target: str, versions: str | None = None) -> None:
-    """Run ``command`` (upgrade or downgrade) to ``target`` on the database at
-    ``url``, with the revisions in ``versions`` instead of the project's if given."""
+    """Upgrade the database at ``url`` to ``target`` (downgrade it, to base),
+    with the revisions in ``versions`` instead of the project's if given."""
     config = Config(alembic_cfg.config_file_name, ini_section=alembic_cfg.config_ini_section)
     if versions is not None:
         config.set_main_option("version_locations", versions)
@@ -166,7 +166,9 @@ def dump(url: URL) -> str:
             "pg_dump",
             "--no-owner",
             "--no-privileges",
-            f"--exclude-table={schema.BOOKKEEPING}",
+            # By name, exactly what the comparison leaves out (a table of
+            # yours may start with alembic_ too).
+            *(f"--exclude-table={name}" for name in sorted(BOOKKEEPING)),
             "--clean",
             "--if-exists",
             "--column-inserts",
@@ -326,9 +328,9 @@ def prove(alembic_cfg: Config, url: URL, old_url: URL, versions: str, revision: 
         if not found:
             before, after = schema.dump(old_url), schema.dump(new_url)
             found = [
-                f"pg_dump's schema differs: {old!r} -> {new!r}"
-                for old, new in zip(before.splitlines(), after.splitlines(), strict=False)
-                if old != new
+                f"pg_dump's schema differs: {line!r} -> {other!r}"
+                for line, other in zip(before.splitlines(), after.splitlines(), strict=False)
+                if line != other
             ] or ([] if before == after else ["pg_dump's schema differs in length"])
         if found:
             more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""

@@ -108,6 +108,8 @@ CHANGES = {
     11: (
         """
         op.execute("CREATE SCHEMA audit")
+        op.execute("CREATE TABLE audit.alembic_notes (note text)")
+        op.execute("INSERT INTO audit.alembic_notes VALUES ('a table of yours, despite its name')")
         op.execute("CREATE TABLE audit.entry (id serial PRIMARY KEY, at timestamptz DEFAULT now())")
         op.execute("INSERT INTO audit.entry DEFAULT VALUES")
         """,
@@ -274,6 +276,7 @@ def test_a_fresh_database_gets_the_reference_rows_and_goes_on_numbering_them(squ
     engine.dispose()
     assert query(fresh, "SELECT id, name FROM kind WHERE id = 4") == [(4, "tiny")]
     assert query(fresh, "SELECT count(*) FROM audit.entry") == [(1,)]
+    assert query(fresh, "SELECT count(*) FROM audit.alembic_notes") == [(1,)]
 
 
 def test_a_database_at_a_later_revision_upgrades_to_head_over_the_squash(squashed):
@@ -423,7 +426,9 @@ def test_revisions_git_does_not_keep_are_refused(project, database_url):
     result = run_migrator(
         "squash", HEAD, url=database_url, cwd=project, GIT_CEILING_DIRECTORIES=str(project.parent)
     )
-    assert_one_line_error(result, "is not in a git repository")
+    assert_one_line_error(
+        result, "git status fails in alembic/versions/ (fatal: not a git repository"
+    )
     assert files(project) == kept
 
 
