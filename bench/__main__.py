@@ -10,7 +10,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from bench import check, rebuild, refresh, sizes, suite, targets, up
+from bench import check, rebuild, refresh, sizes, squash, suite, targets, up
 from bench.harness import Bench, BenchError, progress, sh
 from bench.project import Project
 
@@ -23,6 +23,7 @@ ITEMS = {
     "test": suite.measure,
     "refresh": refresh.measure,
     "check": check.measure,
+    "squash": squash.measure,
 }
 
 
