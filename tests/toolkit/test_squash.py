@@ -5,6 +5,7 @@ a data migration, an index, a view, a function and its trigger, a column added
 and later dropped, a table comment, a table in another schema, and tables),
 squashed at the 40th."""
 
+import ast
 import re
 import subprocess
 import sys
@@ -84,7 +85,7 @@ CHANGES = {
         """
         op.execute(
             "CREATE FUNCTION kind_lower() RETURNS trigger LANGUAGE plpgsql AS"
-            " $$ BEGIN NEW.name := lower(NEW.name); RETURN NEW; END $$"
+            " $$ BEGIN\\n\\tNEW.name := lower(NEW.name);\\n\\tRETURN NEW;\\nEND $$"
         )
         op.execute(
             "CREATE TRIGGER kind_lower BEFORE INSERT ON kind"
@@ -356,6 +357,21 @@ def test_pytest_alembics_tests_pass_on_the_squashed_history(squashed, fresh, mon
             pytest_alembic_tests.test_up_down_consistency(run)
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 1;\n",
+        'INSERT INTO t VALUES (\'a """ b\');\n',
+        "INSERT INTO t VALUES ('line\r\nbreak');\n",
+        "INSERT INTO t VALUES (E'\\\\');\n",
+        "COMMENT ON TABLE t IS 'ends in a quote\"",
+        "SELECT '\\';",
+    ],
+)
+def test_the_sql_reads_back_exactly_from_the_revision_file(sql):
+    assert ast.literal_eval(squasher.literal(sql)) == "\n" + sql
 
 
 # ---- Refusals: one line, nothing changed.
