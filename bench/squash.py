@@ -55,6 +55,9 @@ def measure(bench: Bench, project: Project) -> None:
         bench.table.row(
             "squash", f"`make squash r=<{AT}th>`, {CHAIN} revisions added (one run)", squashing
         )
+        # The example's data test pins two of the replaced revisions: its history
+        # is gone, and a user deletes it with the squash (docs/development.md).
+        (own.path / "tests" / "migrations" / "test_example_data.py").unlink()
         progress("squash: make test after the squash")
         after = make_test(own, bench, "make test after the squash")
         bench.table.row(
