@@ -56,9 +56,11 @@ def rendered(alembic_cfg: Config, revisions: str) -> tuple[dict[str, str], list[
 def baselined(script: ScriptDirectory) -> set[str]:
     """LINT_BASELINE and every revision before it, and squashed revisions."""
     # A squashed revision (make squash) rebuilds what already ran in production.
-    squashed = {r.revision for r in script.walk_revisions() if hasattr(r.module, "squashed")}
+    squashes = [r for r in script.walk_revisions() if hasattr(r.module, "squashed")]
+    squashed = {r.revision for r in squashes}
     baseline = env("LINT_BASELINE")
-    if baseline is None:
+    # A baseline a squash replaced: all it baselined is in the squash now.
+    if baseline is None or any(baseline in r.module.squashed for r in squashes):
         return squashed
     if script.get_revision(baseline) is None:
         raise MigratorError(f"LINT_BASELINE={baseline} is not a revision of this project")

@@ -317,6 +317,9 @@ def test_the_squashed_project_passes_check_lint_and_style(squashed, fresh):
     assert check.returncode == 0, check.stdout + check.stderr
     lint = run_migrator("lint", url=fresh, cwd=project)
     assert lint.returncode == 0, lint.stdout + lint.stderr
+    # A baseline the squash replaced still baselines what the squash holds.
+    baselined = run_migrator("lint", url=fresh, cwd=project, LINT_BASELINE=rev(20))
+    assert baselined.returncode == 0, baselined.stdout + baselined.stderr
     assert (
         "baselined (squashed, or at or before LINT_BASELINE=: already in production): 1 "
         in lint.stdout
