@@ -39,6 +39,12 @@ SELECT 'table ' || ns.prefix || c.relname,
        || CASE WHEN c.relforcerowsecurity THEN ' FORCED' ELSE '' END
        || CASE WHEN c.relpersistence = 'u' THEN ' UNLOGGED' ELSE '' END
        || coalesce(' WITH (' || array_to_string(c.reloptions, ', ') || ')', '')
+       || coalesce(' PARTITION BY ' || pg_get_partkeydef(c.oid), '')
+       || coalesce(' ' || pg_get_expr(c.relpartbound, c.oid), '')
+       || coalesce(' INHERITS (' || (
+              SELECT string_agg(parent.relname, ', ' ORDER BY i.inhseqno)
+              FROM pg_inherits i JOIN pg_class parent ON parent.oid = i.inhparent
+              WHERE i.inhrelid = c.oid) || ')', '')
 FROM pg_class c JOIN ns ON ns.oid = c.relnamespace WHERE c.relkind IN ('r', 'p')
 UNION ALL
 SELECT 'column ' || ns.prefix || c.relname || '.' || a.attname,
@@ -56,7 +62,9 @@ LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 LEFT JOIN pg_collation co ON co.oid = a.attcollation
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped
 UNION ALL
-SELECT 'constraint ' || ns.prefix || c.relname || '.' || k.conname, pg_get_constraintdef(k.oid)
+SELECT 'constraint ' || ns.prefix || c.relname || '.' || k.conname,
+       pg_get_constraintdef(k.oid)
+       || coalesce(' COMMENT ' || obj_description(k.oid, 'pg_constraint'), '')
 FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN ns ON ns.oid = c.relnamespace
 UNION ALL
 SELECT 'constraint ' || ns.prefix || t.typname || '.' || k.conname, pg_get_constraintdef(k.oid)
@@ -75,6 +83,7 @@ SELECT 'sequence ' || ns.prefix || c.relname,
        format_type(s.seqtypid, NULL) || ' ' || s.seqincrement
        || ' FROM ' || s.seqstart || ' IN ' || s.seqmin || '..' || s.seqmax
        || ' CACHE ' || s.seqcache || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END
+       || coalesce(' COMMENT ' || obj_description(c.oid, 'pg_class'), '')
        || coalesce(' OWNED BY ' || o.relname || '.' || a.attname, '')
 FROM pg_sequence s
 JOIN pg_class c ON c.oid = s.seqrelid
@@ -86,8 +95,9 @@ LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
 UNION ALL
 SELECT 'enum type ' || ns.prefix || t.typname,
        string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
+       || coalesce(' COMMENT ' || obj_description(t.oid, 'pg_type'), '')
 FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN ns ON ns.oid = t.typnamespace
-GROUP BY ns.prefix, t.typname
+GROUP BY ns.prefix, t.typname, t.oid
 UNION ALL
 SELECT 'type ' || ns.prefix || t.typname,
        t.typtype::text
@@ -109,6 +119,7 @@ UNION ALL
 SELECT 'view ' || ns.prefix || c.relname,
        pg_get_viewdef(c.oid)
        || CASE c.relkind WHEN 'm' THEN ' MATERIALIZED' ELSE '' END
+       || coalesce(' WITH (' || array_to_string(c.reloptions, ', ') || ')', '')
        || coalesce(' COMMENT ' || obj_description(c.oid, 'pg_class'), '')
 FROM pg_class c JOIN ns ON ns.oid = c.relnamespace WHERE c.relkind IN ('v', 'm')
 UNION ALL
@@ -125,6 +136,7 @@ SELECT 'trigger ' || ns.prefix || c.relname || '.' || g.tgname,
        pg_get_triggerdef(g.oid)
        || CASE g.tgenabled WHEN 'D' THEN ' DISABLED' WHEN 'R' THEN ' REPLICA'
                            WHEN 'A' THEN ' ALWAYS' ELSE '' END
+       || coalesce(' COMMENT ' || obj_description(g.oid, 'pg_trigger'), '')
 FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN ns ON ns.oid = c.relnamespace
 WHERE NOT g.tgisinternal
 UNION ALL
@@ -177,13 +189,15 @@ def differences(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return lines
 
 
-# The tables (their rows) and sequences (their values) of the application's schemas.
+# The tables and materialized views (their rows) and sequences (their values) of
+# the application's schemas.
 _HOLDERS = (
     _SCHEMAS
     + r"""
-SELECT c.relkind, ns.prefix || c.relname, quote_ident(ns.nspname) || '.' || quote_ident(c.relname)
+SELECT c.relkind, ns.prefix || c.relname, quote_ident(ns.nspname) || '.' || quote_ident(c.relname),
+       c.relispopulated
 FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'S')
+WHERE c.relkind IN ('r', 'm', 'S')
 ORDER BY 2
 """
 )
@@ -197,17 +211,21 @@ _ROWS = (
 
 
 def contents(connection: Connection, leave_out: set[str] = frozenset()) -> dict[str, str]:
-    """{holder: what it holds} for what describe() does not see: each table's
-    rows (their count and a digest of them, in any order) and each sequence's
-    value, leaving out the tables in ``leave_out``."""
+    """{holder: what it holds} for what describe() does not see: the rows of
+    each table and materialized view (their count and a digest of them, in any
+    order) and each sequence's value, leaving out the tables in ``leave_out``."""
     found = {}
-    for kind, name, qualified in connection.execute(text(_HOLDERS)):
+    for kind, name, qualified, populated in connection.execute(text(_HOLDERS)):
         if kind == "S":
             value = connection.execute(text(f"SELECT last_value, is_called FROM {qualified}"))
             last, called = value.one()
             found[f"value of sequence {name}"] = f"{last}{'' if called else ' (not yet used)'}"
-        elif name not in leave_out:
-            rows = connection.execute(text(_ROWS.format(table=qualified)))
-            count, digest = rows.one()
-            found[f"rows of table {name}"] = f"{count} row(s), md5 {digest}"
+        elif name in leave_out:
+            continue
+        elif not populated:  # a materialized view WITH NO DATA cannot be read
+            found[f"rows of materialized view {name}"] = "not populated"
+        else:
+            count, digest = connection.execute(text(_ROWS.format(table=qualified))).one()
+            holder = "materialized view" if kind == "m" else "table"
+            found[f"rows of {holder} {name}"] = f"{count} row(s), md5 {digest}"
     return found

@@ -106,6 +106,45 @@ CHANGES = {
         "ALTER TYPE mood ADD VALUE 'happy'",
         "changed enum type mood",
     ),
+    "a constraint's comment": (
+        [TABLE],
+        "COMMENT ON CONSTRAINT thing_pkey ON thing IS 'one each'",
+        "changed constraint thing.thing_pkey",
+    ),
+    "a trigger's comment": (
+        [TABLE, TOUCH, TRIGGER],
+        "COMMENT ON TRIGGER touch ON thing IS 'lower case'",
+        "changed trigger thing.touch",
+    ),
+    "an enum type's comment": (
+        ["CREATE TYPE mood AS ENUM ('sad', 'ok')"],
+        "COMMENT ON TYPE mood IS 'how it feels'",
+        "changed enum type mood",
+    ),
+    "a sequence's comment": (
+        ["CREATE SEQUENCE counter"],
+        "COMMENT ON SEQUENCE counter IS 'invoice numbers'",
+        "changed sequence counter",
+    ),
+    "a view's options": (
+        [TABLE, "CREATE VIEW names AS SELECT name FROM thing WHERE id > 0"],
+        "ALTER VIEW names SET (security_barrier = true)",
+        "changed view names",
+    ),
+    "a table's parent": (
+        [TABLE, "CREATE TABLE special (LIKE thing)"],
+        "ALTER TABLE special INHERIT thing",
+        "changed table special",
+    ),
+    "a partition's bounds": (
+        [
+            "CREATE TABLE reading (at date NOT NULL) PARTITION BY RANGE (at)",
+            "CREATE TABLE reading_2026 (at date NOT NULL)",
+        ],
+        "ALTER TABLE reading ATTACH PARTITION reading_2026"
+        " FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
+        "changed table reading_2026",
+    ),
     "a comment": (
         [TABLE],
         "COMMENT ON COLUMN thing.name IS 'what it is called'",
@@ -149,6 +188,23 @@ def test_the_contents_reader_names_changed_rows_and_sequence_values(connection):
     assert "changed value of sequence thing_id_seq (2 -> 3)" in differences(
         before, contents(connection)
     )
+
+
+def test_the_contents_reader_names_changed_rows_of_a_materialized_view(connection):
+    connection.execute(text(TABLE))
+    connection.execute(
+        text("CREATE MATERIALIZED VIEW names AS SELECT name FROM thing WITH NO DATA")
+    )
+    assert contents(connection)["rows of materialized view names"] == "not populated"
+    connection.execute(text("REFRESH MATERIALIZED VIEW names"))
+    empty = contents(connection)
+    connection.execute(text("INSERT INTO thing (name) VALUES ('a')"))
+    connection.execute(text("REFRESH MATERIALIZED VIEW names"))
+    assert [line.split(" (")[0] for line in differences(empty, contents(connection))] == [
+        "changed rows of materialized view names",
+        "changed rows of table thing",
+        "changed value of sequence thing_id_seq",
+    ]
 
 
 def test_the_contents_reader_leaves_out_the_tables_it_is_told_to(connection):
