@@ -11,6 +11,8 @@ databases with equal descriptions have the same schema. Column order is not
 part of it: a downgrade that re-adds a dropped column puts it last, and that
 is no fault (schema.sql, a pg_dump, does show the order)."""
 
+import re
+
 from sqlalchemy import Connection, text
 
 # The schemas of the application: all but PostgreSQL's own. ``prefix`` is how
@@ -30,14 +32,16 @@ members AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e')
 OBJECTS = (
     _SCHEMAS
     + r"""
-SELECT 'schema ' || nspname, coalesce(obj_description(oid, 'pg_namespace'), '')
-FROM ns WHERE nspname <> 'public'
+SELECT 'schema ' || ns.nspname, coalesce(obj_description(ns.oid, 'pg_namespace'), '')
+       || GRANTED(n.nspacl, 'n', n.nspowner)
+FROM ns JOIN pg_namespace n ON n.oid = ns.oid WHERE ns.nspname <> 'public'
 UNION ALL
 SELECT 'table ' || ns.prefix || c.relname,
        coalesce(obj_description(c.oid, 'pg_class'), '')
        || CASE WHEN c.relrowsecurity THEN ' ROW LEVEL SECURITY' ELSE '' END
        || CASE WHEN c.relforcerowsecurity THEN ' FORCED' ELSE '' END
        || CASE WHEN c.relpersistence = 'u' THEN ' UNLOGGED' ELSE '' END
+       || GRANTED(c.relacl, 'r', c.relowner)
        || coalesce(' WITH (' || array_to_string(c.reloptions, ', ') || ')', '')
        || coalesce(' PARTITION BY ' || pg_get_partkeydef(c.oid), '')
        || coalesce(' ' || pg_get_expr(c.relpartbound, c.oid), '')
@@ -83,8 +87,9 @@ SELECT 'sequence ' || ns.prefix || c.relname,
        format_type(s.seqtypid, NULL) || ' ' || s.seqincrement
        || ' FROM ' || s.seqstart || ' IN ' || s.seqmin || '..' || s.seqmax
        || ' CACHE ' || s.seqcache || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END
-       || coalesce(' COMMENT ' || obj_description(c.oid, 'pg_class'), '')
        || coalesce(' OWNED BY ' || o.relname || '.' || a.attname, '')
+       || coalesce(' COMMENT ' || obj_description(c.oid, 'pg_class'), '')
+       || GRANTED(c.relacl, 's', c.relowner)
 FROM pg_sequence s
 JOIN pg_class c ON c.oid = s.seqrelid
 JOIN ns ON ns.oid = c.relnamespace
@@ -121,6 +126,7 @@ SELECT 'view ' || ns.prefix || c.relname,
        || CASE c.relkind WHEN 'm' THEN ' MATERIALIZED' ELSE '' END
        || coalesce(' WITH (' || array_to_string(c.reloptions, ', ') || ')', '')
        || coalesce(' COMMENT ' || obj_description(c.oid, 'pg_class'), '')
+       || GRANTED(c.relacl, 'r', c.relowner)
 FROM pg_class c JOIN ns ON ns.oid = c.relnamespace WHERE c.relkind IN ('v', 'm')
 UNION ALL
 SELECT 'function ' || ns.prefix || p.proname
@@ -129,6 +135,7 @@ SELECT 'function ' || ns.prefix || p.proname
        CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid)
             ELSE p.prokind::text || ' ' || pg_get_function_result(p.oid) END
        || coalesce(' COMMENT ' || obj_description(p.oid, 'pg_proc'), '')
+       || GRANTED(p.proacl, 'f', p.proowner)
 FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
 WHERE p.oid NOT IN (SELECT objid FROM members WHERE classid = 'pg_proc'::regclass)
 UNION ALL
@@ -154,6 +161,16 @@ SELECT 'extension ' || e.extname, 'in ' || x.nspname || ' version ' || e.extvers
 FROM pg_extension e JOIN pg_namespace x ON x.oid = e.extnamespace
 WHERE e.extname <> 'plpgsql'
 """
+)
+
+# GRANTED(acl, kind, owner) above: the privileges granted beyond the object's
+# defaults (its owner's, and PUBLIC's on functions), as PostgreSQL lists them;
+# an ACL put back to the defaults by hand is no difference.
+OBJECTS = re.sub(
+    r"GRANTED\((\S+), '(\w)', (\S+)\)",
+    r"CASE WHEN \1 IS NULL OR \1 = acldefault('\2', \3) THEN '' "
+    r"ELSE ' GRANTED ' || array_to_string(\1, ' ') END",
+    OBJECTS,
 )
 
 

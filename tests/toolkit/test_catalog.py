@@ -145,6 +145,21 @@ CHANGES = {
         " FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
         "changed table reading_2026",
     ),
+    "a table's grant": (
+        [TABLE],
+        "GRANT SELECT ON thing TO PUBLIC",
+        "changed table thing",
+    ),
+    "a function's grant taken back": (
+        [TOUCH],
+        "REVOKE EXECUTE ON FUNCTION touch() FROM PUBLIC",
+        "changed function touch()",
+    ),
+    "a schema's grant": (
+        ["CREATE SCHEMA audit"],
+        "GRANT USAGE ON SCHEMA audit TO PUBLIC",
+        "changed schema audit",
+    ),
     "a comment": (
         [TABLE],
         "COMMENT ON COLUMN thing.name IS 'what it is called'",
@@ -164,6 +179,14 @@ def test_the_catalog_reader_names_each_change_to_the_schema(connection, change):
 
     found = differences(before, describe(connection))
     assert any(line.startswith(named) for line in found), found
+
+
+def test_privileges_put_back_to_the_defaults_are_no_difference(connection):
+    connection.execute(text(TABLE))
+    before = describe(connection)
+    connection.execute(text("GRANT SELECT ON thing TO PUBLIC"))
+    connection.execute(text("REVOKE SELECT ON thing FROM PUBLIC"))
+    assert differences(before, describe(connection)) == []
 
 
 def test_what_an_extension_brings_is_the_extension_alone(connection):

@@ -91,6 +91,8 @@ CHANGES = {
             "CREATE TRIGGER kind_lower BEFORE INSERT ON kind"
             " FOR EACH ROW EXECUTE FUNCTION kind_lower()"
         )
+        # Privileges: the function kept from PUBLIC.
+        op.execute("REVOKE EXECUTE ON FUNCTION kind_lower() FROM PUBLIC")
         """,
         """
         op.execute("DROP TRIGGER kind_lower ON kind")
@@ -102,8 +104,14 @@ CHANGES = {
         'op.execute("ALTER TABLE kind ADD COLUMN note text")',
     ),
     10: (
-        """op.execute("COMMENT ON TABLE kind IS 'kinds of things'")""",
-        'op.execute("COMMENT ON TABLE kind IS NULL")',
+        """
+        op.execute("COMMENT ON TABLE kind IS 'kinds of things'")
+        op.execute("GRANT SELECT ON kind TO PUBLIC")
+        """,
+        """
+        op.execute("COMMENT ON TABLE kind IS NULL")
+        op.execute("REVOKE SELECT ON kind FROM PUBLIC")
+        """,
     ),
     # Autogenerate (make check) looks at public only.
     11: (
@@ -277,6 +285,10 @@ def test_a_fresh_database_gets_the_reference_rows_and_goes_on_numbering_them(squ
     engine.dispose()
     assert query(fresh, "SELECT id, name FROM kind WHERE id = 4") == [(4, "tiny")]
     assert query(fresh, "SELECT count(*) FROM audit.entry") == [(1,)]
+    assert query(fresh, "SELECT has_table_privilege('public', 'kind', 'SELECT')") == [(True,)]
+    assert query(fresh, "SELECT has_function_privilege('public', 'kind_lower()', 'EXECUTE')") == [
+        (False,)
+    ]
     assert query(fresh, "SELECT count(*) FROM audit.alembic_notes") == [(1,)]
 
 
