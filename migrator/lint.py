@@ -118,10 +118,11 @@ def lint(alembic_cfg: Config, revisions: str = "base:heads") -> None:
             if revision not in old:
                 print(recipes.advice(findings), end="")
     if tolerated:
+        baseline = env("LINT_BASELINE")
+        which = f"at or before LINT_BASELINE={baseline}, or squashed" if baseline else "squashed"
         print(
-            f"baselined (squashed, or at or before LINT_BASELINE={env('LINT_BASELINE') or ''}: "
-            f"already in production): {len(tolerated)} revision(s) with findings, not failing: "
-            + ", ".join(tolerated)
+            f"baselined ({which}: already in production): "
+            f"{len(tolerated)} revision(s) with findings, not failing: " + ", ".join(tolerated)
         )
     if failed:
         raise MigratorError(
