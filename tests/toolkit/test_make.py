@@ -59,6 +59,8 @@ def assert_refused(result: subprocess.CompletedProcess, message: str) -> None:
         (["downgrade", "n=1", "r=1a2b3c4d5e6f"], "error: give n= or r=, not both"),
         (["stamp"], "error: a revision is required"),
         (["restore"], "error: a snapshot is required"),
+        (["squash"], "error: a revision is required: make squash r=<revision id>"),
+        (["squash", "r=a;b"], "error: r=a;b is not a revision"),
         (["sql", "r=a b"], "error: r=a b is not a revision"),
         (["lint", "r=1a2b3c4d5e6f"], "error: r=1a2b3c4d5e6f is not a range"),
         (["bench", "BENCH_RUNS=many"], "error: BENCH_RUNS=many is not a positive whole number"),
@@ -93,6 +95,7 @@ MIGRATOR = ["python", "-m", "migrator"]
         (["sql", "r=1a2b3c4d5e6f"], ["sql", "1a2b3c4d5e6f"]),
         (["lint", "r=1a2b3c4d5e6f:head"], ["lint", "1a2b3c4d5e6f:head"]),
         (["restore", "f=snapshots/a b.dump"], ["restore", "snapshots/a b.dump"]),
+        (["squash", "r=1a2b3c4d5e6f"], ["squash", "1a2b3c4d5e6f"]),
     ],
 )
 def test_good_arguments_reach_the_toolbox_as_literal_arguments(docker_calls, args, command):
