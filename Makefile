@@ -72,7 +72,7 @@ items = $(if $(call without,$(call visible,$(value BENCH_ITEMS)),$(LOWER) $(DIGI
 
 .PHONY: help up down reset logs psql build revision upgrade downgrade history current heads \
         check merge stamp snapshot restore sql lint review schema erd test test-migrations e2e style \
-        bench remove-example repair
+        bench remove-example repair squash
 
 help: ## list the targets (this text)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -146,6 +146,9 @@ snapshot: ## snapshot the database into snapshots/
 
 restore: ## replace the database with a snapshot: make restore f=snapshots/<file>.dump
 	$(call need,f,a snapshot is required: make restore f=snapshots/<file>.dump)$(call one_line,f)$(MIGRATOR) restore "$$f"
+
+squash: ## replace the revisions up to <rev> with one, proven to build the same: make squash r=<rev>
+	$(call need,r,a revision is required: make squash r=<revision id>)$(call revision,r)$(MIGRATOR) squash "$$r"
 
 remove-example: ## delete the example (its models, revisions, data test, generated files)
 	$(MIGRATOR) remove-example

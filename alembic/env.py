@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 # Imported for its side effect as well: Alembic then compares server defaults
 # as PostgreSQL means them (see compare_server_default below).
 import migrator.defaults  # noqa: F401
-from migrator import checksums, db, hooks
+from migrator import checksums, db, hooks, squash
 from migrator.settings import database_url, models_metadata
 
 config = context.config
@@ -73,6 +73,8 @@ def run_migrations(connection) -> None:
         # `upgrade` refuses to run over a revision edited since it was applied.
         if config.attributes.get("validate_checksums"):
             checksums.validate(connection, context.script)
+            # Nor from a revision a squash replaced (make squash): one line, not Alembic's.
+            squash.refuse_replaced(connection, context.script)
             if not in_callers_transaction:
                 connection.commit()  # ends the check's read: Alembic begins its own
         context.configure(

@@ -10,7 +10,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from bench import check, rebuild, refresh, review, sizes, suite, targets, up
+from bench import check, rebuild, refresh, review, sizes, squash, suite, targets, up
 from bench.harness import Bench, BenchError, progress, sh
 from bench.project import Project
 
@@ -24,6 +24,7 @@ ITEMS = {
     "refresh": refresh.measure,
     "check": check.measure,
     "review": review.measure,
+    "squash": squash.measure,
 }
 
 

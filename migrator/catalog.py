@@ -11,6 +11,8 @@ databases with equal descriptions have the same schema. Column order is not
 part of it: a downgrade that re-adds a dropped column puts it last, and that
 is no fault (schema.sql, a pg_dump, does show the order)."""
 
+import re
+
 from sqlalchemy import Connection, text
 
 # The schemas of the application: all but PostgreSQL's own. ``prefix`` is how
@@ -30,13 +32,23 @@ members AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e')
 OBJECTS = (
     _SCHEMAS
     + r"""
-SELECT 'schema ' || nspname, coalesce(obj_description(oid, 'pg_namespace'), '')
-FROM ns WHERE nspname <> 'public'
+SELECT 'schema ' || ns.nspname, coalesce(obj_description(ns.oid, 'pg_namespace'), '')
+       || GRANTED(n.nspacl, 'n', n.nspowner)
+FROM ns JOIN pg_namespace n ON n.oid = ns.oid WHERE ns.nspname <> 'public'
 UNION ALL
 SELECT 'table ' || ns.prefix || c.relname,
        coalesce(obj_description(c.oid, 'pg_class'), '')
        || CASE WHEN c.relrowsecurity THEN ' ROW LEVEL SECURITY' ELSE '' END
        || CASE WHEN c.relforcerowsecurity THEN ' FORCED' ELSE '' END
+       || CASE WHEN c.relpersistence = 'u' THEN ' UNLOGGED' ELSE '' END
+       || GRANTED(c.relacl, 'r', c.relowner)
+       || coalesce(' WITH (' || array_to_string(c.reloptions, ', ') || ')', '')
+       || coalesce(' PARTITION BY ' || pg_get_partkeydef(c.oid), '')
+       || coalesce(' ' || pg_get_expr(c.relpartbound, c.oid), '')
+       || coalesce(' INHERITS (' || (
+              SELECT string_agg(parent.relname, ', ' ORDER BY i.inhseqno)
+              FROM pg_inherits i JOIN pg_class parent ON parent.oid = i.inhparent
+              WHERE i.inhrelid = c.oid) || ')', '')
 FROM pg_class c JOIN ns ON ns.oid = c.relnamespace WHERE c.relkind IN ('r', 'p')
 UNION ALL
 SELECT 'column ' || ns.prefix || c.relname || '.' || a.attname,
@@ -54,7 +66,9 @@ LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 LEFT JOIN pg_collation co ON co.oid = a.attcollation
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped
 UNION ALL
-SELECT 'constraint ' || ns.prefix || c.relname || '.' || k.conname, pg_get_constraintdef(k.oid)
+SELECT 'constraint ' || ns.prefix || c.relname || '.' || k.conname,
+       pg_get_constraintdef(k.oid)
+       || coalesce(' COMMENT ' || obj_description(k.oid, 'pg_constraint'), '')
 FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN ns ON ns.oid = c.relnamespace
 UNION ALL
 SELECT 'constraint ' || ns.prefix || t.typname || '.' || k.conname, pg_get_constraintdef(k.oid)
@@ -71,7 +85,11 @@ JOIN ns ON ns.oid = c.relnamespace
 UNION ALL
 SELECT 'sequence ' || ns.prefix || c.relname,
        format_type(s.seqtypid, NULL) || ' ' || s.seqincrement
+       || ' FROM ' || s.seqstart || ' IN ' || s.seqmin || '..' || s.seqmax
+       || ' CACHE ' || s.seqcache || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END
        || coalesce(' OWNED BY ' || o.relname || '.' || a.attname, '')
+       || coalesce(' COMMENT ' || obj_description(c.oid, 'pg_class'), '')
+       || GRANTED(c.relacl, 's', c.relowner)
 FROM pg_sequence s
 JOIN pg_class c ON c.oid = s.seqrelid
 JOIN ns ON ns.oid = c.relnamespace
@@ -82,8 +100,9 @@ LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
 UNION ALL
 SELECT 'enum type ' || ns.prefix || t.typname,
        string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
+       || coalesce(' COMMENT ' || obj_description(t.oid, 'pg_type'), '')
 FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN ns ON ns.oid = t.typnamespace
-GROUP BY ns.prefix, t.typname
+GROUP BY ns.prefix, t.typname, t.oid
 UNION ALL
 SELECT 'type ' || ns.prefix || t.typname,
        t.typtype::text
@@ -105,7 +124,9 @@ UNION ALL
 SELECT 'view ' || ns.prefix || c.relname,
        pg_get_viewdef(c.oid)
        || CASE c.relkind WHEN 'm' THEN ' MATERIALIZED' ELSE '' END
+       || coalesce(' WITH (' || array_to_string(c.reloptions, ', ') || ')', '')
        || coalesce(' COMMENT ' || obj_description(c.oid, 'pg_class'), '')
+       || GRANTED(c.relacl, 'r', c.relowner)
 FROM pg_class c JOIN ns ON ns.oid = c.relnamespace WHERE c.relkind IN ('v', 'm')
 UNION ALL
 SELECT 'function ' || ns.prefix || p.proname
@@ -114,6 +135,7 @@ SELECT 'function ' || ns.prefix || p.proname
        CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid)
             ELSE p.prokind::text || ' ' || pg_get_function_result(p.oid) END
        || coalesce(' COMMENT ' || obj_description(p.oid, 'pg_proc'), '')
+       || GRANTED(p.proacl, 'f', p.proowner)
 FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
 WHERE p.oid NOT IN (SELECT objid FROM members WHERE classid = 'pg_proc'::regclass)
 UNION ALL
@@ -121,6 +143,7 @@ SELECT 'trigger ' || ns.prefix || c.relname || '.' || g.tgname,
        pg_get_triggerdef(g.oid)
        || CASE g.tgenabled WHEN 'D' THEN ' DISABLED' WHEN 'R' THEN ' REPLICA'
                            WHEN 'A' THEN ' ALWAYS' ELSE '' END
+       || coalesce(' COMMENT ' || obj_description(g.oid, 'pg_trigger'), '')
 FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN ns ON ns.oid = c.relnamespace
 WHERE NOT g.tgisinternal
 UNION ALL
@@ -134,10 +157,20 @@ SELECT 'policy ' || ns.prefix || c.relname || '.' || p.polname,
        || coalesce(' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')', '')
 FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN ns ON ns.oid = c.relnamespace
 UNION ALL
-SELECT 'extension ' || e.extname, 'in ' || x.nspname
+SELECT 'extension ' || e.extname, 'in ' || x.nspname || ' version ' || e.extversion
 FROM pg_extension e JOIN pg_namespace x ON x.oid = e.extnamespace
 WHERE e.extname <> 'plpgsql'
 """
+)
+
+# GRANTED(acl, kind, owner) above: the privileges granted beyond the object's
+# defaults (its owner's, and PUBLIC's on functions), as PostgreSQL lists them;
+# an ACL put back to the defaults by hand is no difference.
+OBJECTS = re.sub(
+    r"GRANTED\((\S+), '(\w)', (\S+)\)",
+    r"CASE WHEN \1 IS NULL OR \1 = acldefault('\2', \3) THEN '' "
+    r"ELSE ' GRANTED ' || array_to_string(\1, ' ') END",
+    OBJECTS,
 )
 
 
@@ -171,3 +204,45 @@ def differences(before: dict[str, str], after: dict[str, str]) -> list[str]:
         if before[name] != after[name]
     ]
     return lines
+
+
+# The tables and materialized views (their rows) and sequences (their values) of
+# the application's schemas.
+_HOLDERS = (
+    _SCHEMAS
+    + r"""
+SELECT c.relkind, ns.prefix || c.relname, quote_ident(ns.nspname) || '.' || quote_ident(c.relname),
+       c.relispopulated
+FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'm', 'S')
+ORDER BY 2
+"""
+)
+
+
+# A table's rows: how many, and a digest of them in an order of their own.
+_ROWS = (
+    "SELECT count(*), coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '')"
+    " FROM {table} t"
+)
+
+
+def contents(connection: Connection, leave_out: set[str] = frozenset()) -> dict[str, str]:
+    """{holder: what it holds} for what describe() does not see: the rows of
+    each table and materialized view (their count and a digest of them, in any
+    order) and each sequence's value, leaving out the tables in ``leave_out``."""
+    found = {}
+    for kind, name, qualified, populated in connection.execute(text(_HOLDERS)):
+        if kind == "S":
+            value = connection.execute(text(f"SELECT last_value, is_called FROM {qualified}"))
+            last, called = value.one()
+            found[f"value of sequence {name}"] = f"{last}{'' if called else ' (not yet used)'}"
+        elif name in leave_out:
+            continue
+        elif not populated:  # a materialized view WITH NO DATA cannot be read
+            found[f"rows of materialized view {name}"] = "not populated"
+        else:
+            count, digest = connection.execute(text(_ROWS.format(table=qualified))).one()
+            holder = "materialized view" if kind == "m" else "table"
+            found[f"rows of {holder} {name}"] = f"{count} row(s), md5 {digest}"
+    return found

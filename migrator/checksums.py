@@ -142,13 +142,25 @@ def edited(connection: Connection, script: ScriptDirectory) -> list[str]:
     for revision, recorded in recorded_rows(connection):
         # A file that is gone is Alembic's to report ("Can't locate revision").
         found = files.get(revision)
-        if found is not None and not matches(recorded, found.path):
+        if (
+            found is not None
+            and not matches(recorded, found.path)
+            and not replaced_by_squash(found, recorded)
+        ):
             problems.append(
                 f"revision {revision} ({found.doc}) was edited after it was applied "
                 "(file checksum differs): undo the edit and put the change in a new "
                 f"revision, or, once the edit is reviewed, record it: make repair r={revision}"
             )
     return problems
+
+
+def replaced_by_squash(found, recorded: str) -> bool:
+    """The one accepted difference: a squashed revision (make squash) keeps the
+    id of the last revision it replaced, and the checksum a database recorded
+    for that one is the replaced file's (in either form), which the squashed
+    file keeps."""
+    return recorded in getattr(found.module, "squashed", {}).get(found.revision, ())
 
 
 def validate(connection: Connection, script: ScriptDirectory) -> None:

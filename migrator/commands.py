@@ -172,6 +172,21 @@ def remove_example(alembic_cfg: Config) -> None:
     erd(alembic_cfg)
 
 
+def squash(alembic_cfg: Config, revision: str) -> None:
+    """Replace the revisions from base to REVISION with one that keeps its id, proven
+    to build the same schema and rows, and delete their files."""
+    from migrator import squash as squasher
+
+    path, replaced = squasher.squash(alembic_cfg, revision)
+    for found in replaced:
+        print(f"removed {os.path.relpath(found.path)}")
+    last = replaced[-1].revision
+    print(
+        f"squashed {len(replaced)} revisions into {os.path.relpath(path)}, proven to build "
+        f"the same schema and rows; deploy it only where every database is at {last} or later"
+    )
+
+
 COMMANDS = [
     upgrade,
     downgrade,
@@ -185,4 +200,5 @@ COMMANDS = [
     schema,
     erd,
     remove_example,
+    squash,
 ]

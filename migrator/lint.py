@@ -92,13 +92,17 @@ def rendered(alembic_cfg: Config, revisions: str) -> tuple[dict[str, str], list[
 
 
 def baselined(script: ScriptDirectory) -> set[str]:
-    """LINT_BASELINE and every revision before it."""
+    """LINT_BASELINE and every revision before it, and squashed revisions."""
+    # A squashed revision (make squash) rebuilds what already ran in production.
+    squashes = [r for r in script.walk_revisions() if hasattr(r.module, "squashed")]
+    squashed = {r.revision for r in squashes}
     baseline = env("LINT_BASELINE")
-    if baseline is None:
-        return set()
+    # A baseline a squash replaced: all it baselined is in the squash now.
+    if baseline is None or any(baseline in r.module.squashed for r in squashes):
+        return squashed
     if script.get_revision(baseline) is None:
         raise MigratorError(f"LINT_BASELINE={baseline} is not a revision of this project")
-    return {r.revision for r in script.iterate_revisions(baseline, "base")}
+    return squashed | {r.revision for r in script.iterate_revisions(baseline, "base")}
 
 
 def lint_revision(revision: Script, sql: str) -> list[Finding]:
@@ -177,10 +181,11 @@ def lint(alembic_cfg: Config, revisions: str = "base:heads") -> None:
             if revision not in old:
                 print(recipes.advice(unsafe), end="")
     if tolerated:
+        baseline = env("LINT_BASELINE")
+        which = f"at or before LINT_BASELINE={baseline}, or squashed" if baseline else "squashed"
         print(
-            f"baselined (at or before LINT_BASELINE={env('LINT_BASELINE')}, already in "
-            f"production): {len(tolerated)} revision(s) with findings, not failing: "
-            + ", ".join(tolerated)
+            f"baselined ({which}: already in production): "
+            f"{len(tolerated)} revision(s) with findings, not failing: " + ", ".join(tolerated)
         )
     if failed:
         raise MigratorError(

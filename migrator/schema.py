@@ -11,6 +11,8 @@ applied that was edited or removed since makes it start again from empty;
 
 import hashlib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic.config import Config
@@ -83,8 +85,8 @@ def recorded_key() -> str | None:
     return found and found.group(1)
 
 
-def scratch_url(url: URL) -> URL:
-    return url.set(database=f"{url.database}_schema")
+def scratch_url(url: URL, purpose: str = "schema") -> URL:
+    return url.set(database=f"{url.database}_{purpose}")
 
 
 def outdated(connection: Connection, script: ScriptDirectory) -> bool:
@@ -108,6 +110,20 @@ def recreate(url: URL, scratch: URL, from_empty: bool) -> None:
         )
         if not exists:
             db.create_database(server, scratch.database)
+
+
+@contextmanager
+def scratch(url: URL, purpose: str) -> Iterator[URL]:
+    """An empty database next to the one at ``url`` (its name plus ``_purpose``),
+    for one use: dropped after, whatever happened."""
+    temporary = scratch_url(url, purpose)
+    recreate(url, temporary, from_empty=True)
+    try:
+        yield temporary
+    finally:
+        with db.connect(url) as server:
+            server = server.execution_options(isolation_level="AUTOCOMMIT")
+            server.execute(text(f'DROP DATABASE IF EXISTS "{temporary.database}" WITH (FORCE)'))
 
 
 def build(alembic_cfg: Config, script: ScriptDirectory, url: URL, from_empty: bool) -> str:

@@ -58,7 +58,7 @@ def test_upgrade_head_builds_the_expected_schema(alembic_config, schema, connect
         "constraint address.pk_address": "PRIMARY KEY (id)",
         "index address.pk_address": "CREATE UNIQUE INDEX pk_address ON public.address "
         "USING btree (id)",
-        "sequence address_id_seq": "integer 1 OWNED BY address.id",
+        "sequence address_id_seq": "integer 1 FROM 1 IN 1..2147483647 CACHE 1 OWNED BY address.id",
         "table alembic_checksums": "",
         "column alembic_checksums.revision": "character varying(32) NOT NULL",
         "column alembic_checksums.checksum": "character(64) NOT NULL",
@@ -77,7 +77,7 @@ def test_upgrade_head_builds_the_expected_schema(alembic_config, schema, connect
         "column family.temporary_addr": "character varying(100)",
         "constraint family.pk_family": "PRIMARY KEY (id)",
         "index family.pk_family": "CREATE UNIQUE INDEX pk_family ON public.family USING btree (id)",
-        "sequence family_id_seq": "integer 1 OWNED BY family.id",
+        "sequence family_id_seq": "integer 1 FROM 1 IN 1..2147483647 CACHE 1 OWNED BY family.id",
     }
     for table in ("address", "family"):
         assert column_order(connection, table) == ["id", "permanent_addr", "temporary_addr"]

@@ -51,6 +51,7 @@ VARIABLES = [
     ("r", "lint", []),
     ("r", "review", []),
     ("format", "review", []),
+    ("r", "squash", []),
     ("n", "downgrade", []),
     ("m", "revision", ["empty=1"]),
     ("f", "restore", []),
@@ -82,8 +83,8 @@ exec "$@"
 
 def expected_literal(variable: str, target: str, name: str) -> bool:
     if name == "empty":
-        # An empty message, file or revision to stamp or repair is a missing one: refused.
-        return not (variable in FREE_TEXT or target in ("stamp", "repair"))
+        # An empty message, file or revision to stamp, repair or squash at is a missing one: refused.
+        return not (variable in FREE_TEXT or target in ("stamp", "repair", "squash"))
     if name == "newline":
         return False
     if variable in FREE_TEXT:

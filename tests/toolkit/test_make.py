@@ -61,6 +61,8 @@ def assert_refused(result: subprocess.CompletedProcess, message: str) -> None:
         (["restore"], "error: a snapshot is required"),
         (["repair"], "error: a revision is required: make repair r=<revision id>"),
         (["repair", "r=a;b"], "error: r=a;b is not a revision"),
+        (["squash"], "error: a revision is required: make squash r=<revision id>"),
+        (["squash", "r=a;b"], "error: r=a;b is not a revision"),
         (["sql", "r=a b"], "error: r=a b is not a revision"),
         (["lint", "r=1a2b3c4d5e6f"], "error: r=1a2b3c4d5e6f is not a range"),
         (["review", "r=1a2b3c4d5e6f"], "error: r=1a2b3c4d5e6f is not a range"),
@@ -107,6 +109,7 @@ MIGRATOR = ["python", "-m", "migrator"]
         (["review", "r=base:head", "format=json"], ["review", "base:head", "json"]),
         (["restore", "f=snapshots/a b.dump"], ["restore", "snapshots/a b.dump"]),
         (["repair", "r=1a2b3c4d5e6f"], ["repair", "1a2b3c4d5e6f"]),
+        (["squash", "r=1a2b3c4d5e6f"], ["squash", "1a2b3c4d5e6f"]),
     ],
 )
 def test_good_arguments_reach_the_toolbox_as_literal_arguments(docker_calls, args, command):
