@@ -304,7 +304,7 @@ def revision_source(last: Script, replaced: list[Script], upgrade: str, downgrad
         ),
         branch_labels="[" + ", ".join(f'"{label}"' for label in labels) + "]" if labels else None,
         squashed="".join(
-            f'    "{rev}": ("{upgrade}", "{whole}"),\n'
+            f'    "{rev}": (\n        "{upgrade}",\n        "{whole}",\n    ),\n'
             for rev, (upgrade, whole) in replaced_checksums(replaced).items()
         ),
         upgrade=literal(upgrade),
