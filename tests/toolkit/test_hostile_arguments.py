@@ -83,7 +83,7 @@ exec "$@"
 
 def expected_literal(variable: str, target: str, name: str) -> bool:
     if name == "empty":
-        # An empty message, file or revision to stamp, repair or squash at is a missing one: refused.
+        # An empty message, file or revision (stamp, repair, squash) is a missing one: refused.
         return not (variable in FREE_TEXT or target in ("stamp", "repair", "squash"))
     if name == "newline":
         return False
