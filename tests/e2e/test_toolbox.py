@@ -37,7 +37,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TABLE slow_marker")
 '''
-SLEEPING = "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()"
+SLEEPING = (
+    "SELECT count(*) FROM pg_stat_activity"
+    " WHERE state = 'active' AND query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()"
+)
 STATE = (
     f"{SLEEPING}; SELECT version_num FROM alembic_version;"
     " SELECT count(*) FROM pg_locks WHERE locktype = 'advisory';"
@@ -96,10 +99,9 @@ def test_a_toolbox_stopped_mid_snapshot_does_not_run_the_downgrade_again(project
     copy, make = project_copy
     up = make("up")
     assert up.returncode == 0, output(up)
-    sql(
-        make,
-        "CREATE TABLE bulk AS SELECT g AS id, md5(g::text) AS note FROM generate_series(1, 3000000) g",
-    )
+    # A few million rows: pg_dump takes seconds.
+    rows = "SELECT g AS id, md5(g::text) AS note FROM generate_series(1, 3000000) AS g"
+    sql(make, f"CREATE TABLE bulk AS {rows}")
     snapshots = copy / "snapshots"
     running = make("current")  # the toolbox, running when make downgrade starts
     assert running.returncode == 0, output(running)
