@@ -53,7 +53,7 @@ def project_copy() -> Iterator[tuple[Path, Make]]:
     make(*args) running in it as that user would (make("docker", ...) runs a
     plain docker command there, under the copy's Compose project;
     uid=N: make as that user; background=True: make started, not awaited, in
-    a process group of its own)."""
+    a process group of its own, on the terminal ``terminal`` if given)."""
     name = f"e2e{uuid.uuid4().hex[:10]}"
     copy = PROJECT_ROOT / ".e2e" / name
     copy_of_the_project(copy)
@@ -65,7 +65,11 @@ def project_copy() -> Iterator[tuple[Path, Make]]:
     ids = (f"HOST_UID={user}", f"HOST_GID={user}")
 
     def make(
-        *args: str, uid: int | None = None, background: bool = False, **extra_env: str
+        *args: str,
+        uid: int | None = None,
+        background: bool = False,
+        terminal: int | None = None,
+        **extra_env: str,
     ) -> subprocess.CompletedProcess | subprocess.Popen:
         if args and args[0] == "docker":  # a plain Compose command in the copy
             return run(*args, cwd=copy, environ={**environ, **extra_env})
@@ -76,8 +80,9 @@ def project_copy() -> Iterator[tuple[Path, Make]]:
                 command,
                 cwd=copy,
                 env={**environ, **extra_env},
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                stdin=terminal,
+                stdout=terminal or subprocess.PIPE,
+                stderr=terminal or subprocess.PIPE,
                 text=True,
                 start_new_session=True,
                 # As from a shell: SIGINT is not ignored (pytest's worker may).

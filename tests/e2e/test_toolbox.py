@@ -2,8 +2,12 @@
 the project: a stopped make stops its command, a stopped toolbox never runs a
 command twice, and each command runs as the user who ran make (issue 20)."""
 
+import contextlib
 import os
+import pty
 import signal
+import subprocess
+import threading
 import time
 
 import pytest
@@ -75,26 +79,62 @@ def test_a_stopped_make_returns_only_once_its_revision_rolled_back_and_the_lock_
     project_copy, how
 ):
     copy, make = project_copy
+    upgrade = slow_upgrade(copy, make)
+
+    STOPS[how](upgrade.pid)
+    stopped = time.monotonic()
+    stdout, stderr = upgrade.communicate(timeout=100)
+
+    assert_stopped_in_time(make, upgrade, stopped, stdout + stderr)
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith("error: interrupted"), stdout + stderr
+
+
+def test_ctrl_c_in_a_terminal_still_stops_the_revision(project_copy):
+    """With a terminal, docker exec -t passes Ctrl-C on itself."""
+    copy, make = project_copy
+    controller, terminal = pty.openpty()
+    shown = []
+    upgrade = slow_upgrade(copy, make, terminal=terminal)
+    os.close(terminal)
+    reader = threading.Thread(target=read_all, args=(controller, shown))
+    reader.start()
+
+    os.write(controller, b"\x03")
+    stopped = time.monotonic()
+    upgrade.wait(timeout=100)
+    reader.join(timeout=10)
+
+    assert_stopped_in_time(make, upgrade, stopped, b"".join(shown).decode())
+    assert "error: interrupted" in b"".join(shown).decode()
+
+
+def read_all(descriptor: int, into: list[bytes]) -> None:
+    with contextlib.suppress(OSError):  # EIO once make and its children closed it
+        while chunk := os.read(descriptor, 4096):
+            into.append(chunk)
+    os.close(descriptor)
+
+
+def slow_upgrade(copy, make, **options) -> subprocess.Popen:
+    """`make upgrade` started on a migrated database, once its slow revision runs."""
     up = make("up")
     assert up.returncode == 0, output(up)
     (copy / "alembic" / "versions" / "2026_12_01_0000-5105105105aa_slow.py").write_text(
         SLOW_REVISION
     )
-    upgrade = make("upgrade", background=True)
+    upgrade = make("upgrade", background=True, **options)
     wait_for(lambda: sql(make, SLEEPING) == ["1"])
+    return upgrade
 
-    STOPS[how](upgrade.pid)
-    stopped = time.monotonic()
-    stdout, stderr = upgrade.communicate(timeout=100)
+
+def assert_stopped_in_time(make, upgrade, stopped: float, shown: str) -> None:
     took = time.monotonic() - stopped
-
     # At the moment make returned: nothing runs, the revision is rolled back
     # (version and table), and the migration lock is free.
-    assert sql(make, STATE) == ["0", HEAD, "0", "t"], stdout + stderr
-    assert upgrade.returncode != 0
+    assert sql(make, STATE) == ["0", HEAD, "0", "t"], shown
+    assert upgrade.returncode != 0, shown
     assert took < 60, f"make waited {took:.0f} s: the revision was not stopped"
-    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and errors[0].startswith("error: interrupted"), stdout + stderr
 
 
 def test_a_toolbox_stopped_mid_snapshot_does_not_run_the_downgrade_again(project_copy):
