@@ -26,7 +26,9 @@ COMPOSE := docker compose --profile dev
 # The Alembic targets run in the dev toolbox container, started by the first of
 # them and kept running until `make down`: `docker exec` into it costs a tenth
 # of a second, a new container almost a second.
-TOOLBOX := sh scripts/toolbox
+# exec: the recipe's shell gives way to the script, so make's SIGTERM on a
+# stop reaches it, and through it the command in the toolbox.
+TOOLBOX := exec sh scripts/toolbox
 MIGRATOR := $(TOOLBOX) python -m migrator
 # The test and bench containers see the working tree at its host path too: the
 # Compose projects they start through the Docker socket mount paths inside it,

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import Column, ForeignKeyConstraint, Index, MetaData, Table, UniqueConstraint
 from sqlalchemy.dialects import postgresql
 
-from migrator import MigratorError
+from migrator import MigratorError, files
 
 DIAGRAM = Path("docs/erd.md")
 SVG = Path("docs/erd.svg")
@@ -155,8 +155,8 @@ def current(metadata: MetaData) -> bool:
 def write(metadata: MetaData) -> None:
     page = DIAGRAM.read_text()
     block, drawn = embedded(page), svg(metadata)  # both, before either file changes
-    DIAGRAM.write_text(page.replace(block, readme_block(metadata), 1))
-    SVG.write_text(drawn)
+    files.write_text(DIAGRAM, page.replace(block, readme_block(metadata), 1))
+    files.write_text(SVG, drawn)
     print(f"{DIAGRAM} (between the erd markers) and {SVG}: the ER diagram of the models")
 
 

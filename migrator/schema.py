@@ -22,7 +22,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import URL
 
-from migrator import checksums, db, quietly
+from migrator import checksums, db, files, quietly
 from migrator.pgtools import client
 
 SCHEMA_FILE = Path("schema.sql")
@@ -158,7 +158,7 @@ def upgrade(alembic_cfg: Config, script: ScriptDirectory) -> None:
 
 def save(alembic_cfg: Config, script: ScriptDirectory, url: URL, from_empty: bool) -> None:
     schema = build(alembic_cfg, script, url, from_empty)
-    SCHEMA_FILE.write_text(with_key(schema, key(script)))
+    files.write_text(SCHEMA_FILE, with_key(schema, key(script)))
     print(f"{SCHEMA_FILE}: the schema at head, rebuilt from the migrations")
 
 

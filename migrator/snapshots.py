@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from migrator import MigratorError
+from migrator import MigratorError, files
 from migrator.pgtools import client
 from migrator.settings import env
 
@@ -18,12 +18,10 @@ def take(url: URL, revision: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     path = folder / f"{stamp}-{url.database}-at-{revision}.dump"
-    try:
-        client(["pg_dump", "--format=custom", f"--file={path}"], url)
-    except BaseException:
-        # A failure, Ctrl-C or `docker stop`: never leave a half-written snapshot.
-        path.unlink(missing_ok=True)
-        raise
+    # Named *.dump only once pg_dump succeeded: a failure, Ctrl-C or a
+    # `docker stop` (SIGKILL, no cleanup) never leaves a snapshot cut short.
+    with files.written_aside(path) as aside:
+        client(["pg_dump", "--format=custom", f"--file={aside}"], url)
     return path
 
 

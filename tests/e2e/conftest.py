@@ -9,6 +9,7 @@ the tree at its host path in the test container)."""
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
@@ -50,7 +51,9 @@ def copy_of_the_project(to: Path, models_and_revisions: Path | None = FIXTURE) -
 def project_copy() -> Iterator[tuple[Path, Make]]:
     """A copy of the project owned by another user (root plays one), and
     make(*args) running in it as that user would (make("docker", ...) runs a
-    plain docker command there, under the copy's Compose project)."""
+    plain docker command there, under the copy's Compose project;
+    uid=N: make as that user; background=True: make started, not awaited, in
+    a process group of its own, on the terminal ``terminal`` if given)."""
     name = f"e2e{uuid.uuid4().hex[:10]}"
     copy = PROJECT_ROOT / ".e2e" / name
     copy_of_the_project(copy)
@@ -61,12 +64,31 @@ def project_copy() -> Iterator[tuple[Path, Make]]:
     environ = {**os.environ, "COMPOSE_PROJECT_NAME": name, "POSTGRES_PORT": "0"}
     ids = (f"HOST_UID={user}", f"HOST_GID={user}")
 
-    def make(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
+    def make(
+        *args: str,
+        uid: int | None = None,
+        background: bool = False,
+        terminal: int | None = None,
+        **extra_env: str,
+    ) -> subprocess.CompletedProcess | subprocess.Popen:
         if args and args[0] == "docker":  # a plain Compose command in the copy
             return run(*args, cwd=copy, environ={**environ, **extra_env})
-        return run(
-            "make", "--no-print-directory", *args, *ids, cwd=copy, environ={**environ, **extra_env}
-        )
+        user_ids = ids if uid is None else (f"HOST_UID={uid}", f"HOST_GID={uid}")
+        command = ("make", "--no-print-directory", *args, *user_ids)
+        if background:
+            return subprocess.Popen(
+                command,
+                cwd=copy,
+                env={**environ, **extra_env},
+                stdin=terminal,
+                stdout=terminal or subprocess.PIPE,
+                stderr=terminal or subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+                # As from a shell: SIGINT is not ignored (pytest's worker may).
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+            )
+        return run(*command, cwd=copy, environ={**environ, **extra_env})
 
     try:
         yield copy, make

@@ -15,11 +15,14 @@ from migrator.settings import PROJECT_ROOT
 @pytest.fixture
 def docker_calls(tmp_path):
     """A stand-in `docker` first on PATH that only records each call's
-    arguments (one per line) and succeeds."""
+    arguments (one per line) and succeeds; its toolbox is running."""
     log = tmp_path / "docker-calls"
     fake = tmp_path / "bin" / "docker"
     fake.parent.mkdir()
-    fake.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" >> {log}\nprintf -- '--\\n' >> {log}\n")
+    fake.write_text(
+        f"#!/bin/sh\nprintf '%s\\n' \"$@\" >> {log}\nprintf -- '--\\n' >> {log}\n"
+        'if [ "$1" = container ]; then echo true; fi\n'
+    )
     fake.chmod(0o755)
     return log, f"{fake.parent}{os.pathsep}{os.environ['PATH']}"
 
@@ -115,7 +118,9 @@ MIGRATOR = ["python", "-m", "migrator"]
 def test_good_arguments_reach_the_toolbox_as_literal_arguments(docker_calls, args, command):
     log, path = docker_calls
     assert make(*args, path=path).returncode == 0
-    (call,) = calls(log)
+    # Whether the toolbox runs is asked before the command, once.
+    inspect, call = calls(log)
+    assert inspect[:2] == ["container", "inspect"]
     start = call.index("python")
     assert call[0] == "exec" and call[start - 1].endswith("-dev-1")
     assert call[start : start + 3] == MIGRATOR
@@ -131,3 +136,17 @@ def test_help_is_the_default_and_lists_every_target(docker_calls):
     assert sorted(targets) == sorted(phony.replace("\\", " ").split())
     for target in targets:
         assert f"make {target} " in listed
+
+
+def test_the_toolbox_runs_each_command_as_its_caller(docker_calls):
+    log, path = docker_calls
+    assert make("current", "HOST_UID=1234", "HOST_GID=5678", path=path).returncode == 0
+    # Without make: whoever runs the script.
+    script = subprocess.run(
+        ["sh", "scripts/toolbox", "true"],
+        cwd=PROJECT_ROOT,
+        env={k: v for k, v in {**os.environ, "PATH": path}.items() if not k.startswith("HOST_")},
+    )
+    assert script.returncode == 0
+    users = [arg for call in calls(log) for arg in call if arg.startswith("--user=")]
+    assert users == ["--user=1234:5678", f"--user={os.getuid()}:{os.getgid()}"]
