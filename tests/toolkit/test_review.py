@@ -206,6 +206,37 @@ def test_a_dropped_table_reports_its_rows_and_a_renamed_column_loses_nothing(mig
     assert found["dropped"] == [{"object": "family", "kind": "table", "values": 3}]
 
 
+def test_a_drop_and_add_of_one_type_in_one_table_is_noted_as_a_lossy_rename(
+    migrated_url, project
+):
+    add_revision(
+        project,
+        "d2d2d2d2d2d2",
+        HEAD,
+        """
+        op.add_column("address", sa.Column("home", sa.String(length=100)))
+        op.drop_column("address", "permanent_addr")
+        """,
+        """
+        op.add_column("address", sa.Column("permanent_addr", sa.String(length=100)))
+        op.drop_column("address", "home")
+        """,
+    )
+    engine = create_engine(migrated_url)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO address (permanent_addr) VALUES ('1 Elm St')"))
+    engine.dispose()
+
+    result = run_migrator("review", "", "json", url=migrated_url, cwd=project)
+
+    assert result.returncode == 0, result.stderr
+    (found,) = json.loads(result.stdout)["revisions"]
+    assert found["dropped"] == [{"object": "address.permanent_addr", "kind": "column", "values": 1}]
+    (note,) = found["notes"]
+    assert "this looks like a rename written as drop + add: the column's values are lost" in note
+    assert "address.permanent_addr" in note and "home" in note
+
+
 def test_an_added_column_keeps_its_lock_for_the_backfill_after_it(reviewed):
     alter, update = revision(reviewed[0], BACKFILL)["statements"]
     assert alter["sql"].startswith("ALTER TABLE acct ADD COLUMN flag")
