@@ -206,9 +206,7 @@ def test_a_dropped_table_reports_its_rows_and_a_renamed_column_loses_nothing(mig
     assert found["dropped"] == [{"object": "family", "kind": "table", "values": 3}]
 
 
-def test_a_drop_and_add_of_one_type_in_one_table_is_noted_as_a_lossy_rename(
-    migrated_url, project
-):
+def test_a_drop_and_add_of_one_type_in_one_table_is_noted_as_a_lossy_rename(migrated_url, project):
     add_revision(
         project,
         "d2d2d2d2d2d2",
