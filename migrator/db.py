@@ -9,6 +9,7 @@ import psycopg2.extensions
 import psycopg2.extras
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, create_engine, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
@@ -146,9 +147,15 @@ def autocommit(url: URL) -> Iterator[Connection]:
         yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def quoted(name: str) -> str:
-    """A database's name as an SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
+# PostgreSQL's own quoting rules: a name is quoted where it must be (capitals,
+# reserved words, other characters) and left bare where it reads the same.
+PREPARER = postgresql.dialect().identifier_preparer
+
+
+def quoted(*names: str | None) -> str:
+    """Names as one SQL identifier: ``quoted(schema, table)`` is schema-qualified,
+    or the bare table when there is no schema."""
+    return ".".join(PREPARER.quote(name) for name in names if name)
 
 
 def create_database(server: Connection, name: str, template: str = "template0") -> None:

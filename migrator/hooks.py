@@ -19,7 +19,6 @@ from alembic_postgresql_enum.add_postgres_using_to_text import PostgresUsingAlte
 from alembic_postgresql_enum.operations import AddEnumValuesOp, SyncEnumValuesOp
 from alembic_postgresql_enum.sql_commands.indexes import get_dependent_indexes
 from sqlalchemy import Connection, Enum, text
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.sql.naming import conv
 
@@ -133,7 +132,7 @@ def place_enum_values(script) -> None:
             at = container.ops.index(op)
             container.ops[at : at + 1] = [
                 ExecuteSQLOp(
-                    f"ALTER TYPE {quoted(op.schema)}.{quoted(op.name)} ADD VALUE "
+                    f"ALTER TYPE {db.quoted(op.schema, op.name)} ADD VALUE "
                     f"{defaults.quote(value)} {where}"
                 )
                 for value, where in placements(op.old_values, op.new_values)
@@ -179,7 +178,7 @@ def render_enum_defaults(script) -> None:
 
 def enum_default(default, enum: str) -> str:
     sql = defaults.rendered(default)
-    return sql if "::" in sql else f"{sql}::{quoted(enum)}"
+    return sql if "::" in sql else f"{sql}::{db.quoted(enum)}"
 
 
 def carry_casts(connection: Connection, script) -> None:
@@ -199,7 +198,7 @@ def carry_casts(connection: Connection, script) -> None:
                 continue
             # An enum takes only text: other types go through it.
             via = "::text" if isinstance(op.modify_type, Enum) else ""
-            using = f"{quoted(op.column_name)}{via}::{new}"
+            using = f"{db.quoted(op.column_name)}{via}::{new}"
             op.kw["postgresql_using"] = using
             # The enum library's subclass writes postgresql_using into the revision.
             op.__class__ = PostgresUsingAlterColumnOp
@@ -209,10 +208,6 @@ def carry_casts(connection: Connection, script) -> None:
                 f"itself; the revision converts with USING {using}: check it suits the data",
                 file=sys.stderr,
             )
-
-
-def quoted(name: str) -> str:
-    return postgresql.dialect().identifier_preparer.quote(name)
 
 
 def casts_by_itself(connection: Connection, old: str, new: str) -> bool:

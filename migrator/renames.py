@@ -34,17 +34,14 @@ from alembic.operations.ops import (
     DropTableOp,
     ExecuteSQLOp,
     MigrateOperation,
-    ModifyTableOps,
     RenameTableOp,
 )
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, MetaData, inspect, text
-from sqlalchemy.dialects import postgresql
 
-from migrator import MigratorError, quietly
+from migrator import MigratorError, db, quietly
 from migrator import check as model_check
 
-PREPARER = postgresql.dialect().identifier_preparer
 NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 # One pair of rename=: table:table or table.column:table.column.
 PAIR = re.compile(rf"(?P<old>{NAME}(?:\.{NAME})?):(?P<new>{NAME}(?:\.{NAME})?)")
@@ -109,25 +106,8 @@ def candidates(upgrade_ops) -> list[Rename]:
                 found.append(
                     Rename(gone.table_name, gone.table_name, new.table_name, schema=new.schema)
                 )
-    for table in upgrade_ops.ops:
-        if not isinstance(table, ModifyTableOps):
-            continue
-        drops = [op for op in table.ops if isinstance(op, DropColumnOp)]
-        adds = [op for op in table.ops if isinstance(op, AddColumnOp)]
-        for gone in drops:
-            for new in adds:
-                kind = ddl(new.column.type)
-                if ddl(gone.to_column().type) == kind:
-                    found.append(
-                        Rename(
-                            table.table_name,
-                            gone.column_name,
-                            new.column.name,
-                            kind,
-                            column=True,
-                            schema=table.schema,
-                        )
-                    )
+    changes = flat(upgrade_ops.ops)
+    found += column_renames(changes, lambda gone: ddl(gone.to_column().type))
     # Autogenerate's order of dropped columns follows a set's: asked in a steady one.
     return sorted(found, key=lambda r: (r.column, r.schema or "", r.table, r.old, r.new))
 
@@ -253,21 +233,17 @@ def renamed(context: MigrationContext, chosen: list[Rename]) -> tuple[list[tuple
     return made, rest
 
 
-def quoted(schema: str | None, name: str) -> str:
-    return ".".join(PREPARER.quote(n) for n in (schema, name) if n)
-
-
 def sql_of(op: MigrateOperation) -> str:
     if isinstance(op, ExecuteSQLOp):
         return op.sqltext
     if isinstance(op, RenameTableOp):
         return (
-            f"ALTER TABLE {quoted(op.schema, op.table_name)} "
-            f"RENAME TO {PREPARER.quote(op.new_table_name)}"
+            f"ALTER TABLE {db.quoted(op.schema, op.table_name)} "
+            f"RENAME TO {db.quoted(op.new_table_name)}"
         )
     return (
-        f"ALTER TABLE {quoted(op.schema, op.table_name)} RENAME COLUMN "
-        f"{PREPARER.quote(op.column_name)} TO {PREPARER.quote(op.modify_name)}"
+        f"ALTER TABLE {db.quoted(op.schema, op.table_name)} RENAME COLUMN "
+        f"{db.quoted(op.column_name)} TO {db.quoted(op.modify_name)}"
     )
 
 
@@ -299,7 +275,7 @@ def model_names(metadata: MetaData) -> set[str]:
     for table in metadata.tables.values():
         for item in [*table.indexes, *table.constraints]:
             try:
-                name = PREPARER.format_constraint(item)
+                name = db.PREPARER.format_constraint(item)
             except Exception:  # a convention token it cannot fill: no name to follow
                 continue
             if name is not None:
@@ -331,7 +307,7 @@ def steps(connection: Connection, rename: Rename, wanted: set[str]) -> list[tupl
     the naming convention and carries the old name renamed to the name the
     models give it (read before the rename is made)."""
     schema = rename.schema
-    named = connection.execute(_NAMED, {"table": quoted(schema, rename.table)}).all()
+    named = connection.execute(_NAMED, {"table": db.quoted(schema, rename.table)}).all()
     if rename.column:
         table = rename.table
         done = [
@@ -353,7 +329,7 @@ def steps(connection: Connection, rename: Rename, wanted: set[str]) -> list[tupl
             new_name = sequence_name(rename, name)
         else:
             new_name = next(
-                (n for n in carried(name, rename.old, rename.new) if PREPARER.quote(n) in wanted),
+                (n for n in carried(name, rename.old, rename.new) if db.quoted(n) in wanted),
                 None,
             )
         if new_name is not None and new_name != name:
@@ -369,11 +345,11 @@ def alter(kind: str, schema, table: str, old: str, new: str):
     def sql(a: str, b: str) -> ExecuteSQLOp:
         if kind == "constraint":
             return ExecuteSQLOp(
-                f"ALTER TABLE {quoted(schema, table)} RENAME CONSTRAINT "
-                f"{PREPARER.quote(a)} TO {PREPARER.quote(b)}"
+                f"ALTER TABLE {db.quoted(schema, table)} RENAME CONSTRAINT "
+                f"{db.quoted(a)} TO {db.quoted(b)}"
             )
         what = "INDEX" if kind == "index" else "SEQUENCE"
-        return ExecuteSQLOp(f"ALTER {what} {quoted(schema, a)} RENAME TO {PREPARER.quote(b)}")
+        return ExecuteSQLOp(f"ALTER {what} {db.quoted(schema, a)} RENAME TO {db.quoted(b)}")
 
     return sql(old, new), sql(new, old)
 
@@ -411,12 +387,20 @@ def looks_like_renames(upgrade_ops: list, downgrade_ops: list) -> list[Rename]:
         for op in flat(downgrade_ops)
         if isinstance(op, AddColumnOp)
     }
-    added = [op for op in flat(upgrade_ops) if isinstance(op, AddColumnOp)]
+    return column_renames(
+        flat(upgrade_ops), lambda gone: back.get((gone.schema, gone.table_name, gone.column_name))
+    )
+
+
+def column_renames(changes: list, type_of) -> list[Rename]:
+    """Each column ``changes`` drop, paired with each column of its type
+    (``type_of(drop)``, None when unknown) that they add to its table."""
+    added = [op for op in changes if isinstance(op, AddColumnOp)]
     found = []
-    for gone in flat(upgrade_ops):
+    for gone in changes:
         if not isinstance(gone, DropColumnOp):
             continue
-        kind = back.get((gone.schema, gone.table_name, gone.column_name))
+        kind = type_of(gone)
         for new in added:
             same_table = (new.schema, new.table_name) == (gone.schema, gone.table_name)
             if same_table and kind is not None and ddl(new.column.type) == kind:
@@ -448,7 +432,9 @@ def recorded(function) -> list:
         operations.invoke = calls.append
         try:
             function()
-        except Exception:  # it reads the database (op.get_bind()): nothing to tell
+        # It reads the database (op.get_bind()): nothing to tell. Whatever else
+        # it raises, make lint's own offline rendering of it reports.
+        except Exception:
             return []
     return calls
 

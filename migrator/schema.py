@@ -121,9 +121,8 @@ def scratch(url: URL, purpose: str) -> Iterator[URL]:
     try:
         yield temporary
     finally:
-        with db.connect(url) as server:
-            server = server.execution_options(isolation_level="AUTOCOMMIT")
-            server.execute(text(f'DROP DATABASE IF EXISTS "{temporary.database}" WITH (FORCE)'))
+        with db.autocommit(url) as server:
+            db.drop_database(server, temporary.database)
 
 
 def build(alembic_cfg: Config, script: ScriptDirectory, url: URL, from_empty: bool) -> str:
