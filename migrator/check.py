@@ -11,6 +11,11 @@ of what the next revision would do:
     ~ change type of address.permanent_addr from VARCHAR(100) to VARCHAR(200)
     ~ change values of enum order_status from ('pending', 'paid') to ('pending', 'paid', 'shipped')
     ~ book.title → book.name looks like a rename (make revision asks, or give rename=...)
+
+What a rename would leave to do is found by renaming in a savepoint that is
+rolled back (migrator/renames.py): nothing changes, but the renamed tables are
+locked (ACCESS EXCLUSIVE, bounded by LOCK_TIMEOUT) for those milliseconds, as
+during `make revision`.
 """
 
 import logging

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from tests.e2e.conftest import output
+from tests.helpers import wait_for
 from tests.toolkit.conftest import HEAD
 
 PSQL = ("docker", "compose", "exec", "-T", "db", "sh", "-c")
@@ -55,13 +56,6 @@ def sql(make, query: str) -> list[str]:
     done = make(*PSQL, f'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -Atc "{query}"')
     assert done.returncode == 0, output(done)
     return done.stdout.split()
-
-
-def wait_for(condition, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 # How make is stopped: as `kill`, an IDE's stop button or a CI cancel do; as
@@ -124,7 +118,7 @@ def slow_upgrade(copy, make, **options) -> subprocess.Popen:
         SLOW_REVISION
     )
     upgrade = make("upgrade", background=True, **options)
-    wait_for(lambda: sql(make, SLEEPING) == ["1"])
+    wait_for(lambda: sql(make, SLEEPING) == ["1"], "the slow revision to start", timeout=120)
     return upgrade
 
 
@@ -151,7 +145,9 @@ def test_a_toolbox_stopped_mid_snapshot_does_not_run_the_downgrade_again(project
 
     downgrade = make("downgrade", background=True)
     # pg_dump has begun writing: stop the toolbox under it.
-    wait_for(lambda: snapshots.is_dir() and any(snapshots.iterdir()))
+    wait_for(
+        lambda: snapshots.is_dir() and any(snapshots.iterdir()), "pg_dump to start", timeout=120
+    )
     stop = make("docker", "stop", f"{copy.name}-dev-1")
     assert stop.returncode == 0, output(stop)
     stdout, stderr = downgrade.communicate(timeout=300)
