@@ -57,8 +57,8 @@ def test_an_existing_project_is_adopted_its_faults_found_and_its_past_baselined(
         shutil.copy(revision, copy / "alembic" / "versions")
     set_setting(copy, "MODELS_METADATA", "shop.models:Base.metadata")
     # The metadata under a module-level name, for pytest-alembic's all-models test.
-    with (copy / "shop" / "db.py").open("a") as db:
-        db.write("\n\nmetadata = Base.metadata\n")
+    with (copy / "shop" / "__init__.py").open("a") as package:
+        package.write("\nfrom shop.db import Base\n\nmetadata = Base.metadata\n")
 
     # 3. An empty database: make up; then the generated files follow.
     up = make("up")
