@@ -2,7 +2,6 @@
 models (MODELS_METADATA), on the test worker's PostgreSQL."""
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
 
 import pytest
 from alembic.config import Config
@@ -17,14 +16,10 @@ CONFIG_FILE = PROJECT_ROOT / env("ALEMBIC_CONFIG")
 SCRIPT = ScriptDirectory.from_config(Config(CONFIG_FILE))
 
 
-def migrating(url: URL) -> AbstractContextManager[Config]:
-    """Your Alembic config on the database at ``url``, run as `make upgrade`
-    runs it: each revision in its own transaction, autocommit_block() included."""
-    return stairway.migrating(url, CONFIG_FILE)
-
-
 @pytest.fixture
 def migrate(database_url: URL) -> Iterator[Config]:
-    """Your Alembic config on this test's own empty database."""
-    with migrating(database_url) as config:
+    """Your Alembic config on this test's own empty database, run as `make
+    upgrade` runs it: each revision in its own transaction, autocommit_block()
+    included."""
+    with stairway.migrating(database_url, CONFIG_FILE) as config:
         yield config

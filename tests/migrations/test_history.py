@@ -19,7 +19,7 @@ SEGMENTS = stairway.segments(stairway.oldest_first(SCRIPT), stairway.workers())
 
 
 def schema_of(config) -> dict[str, str]:
-    """The schema of the database ``config`` migrates (see migrating())."""
+    """The schema of the database ``config`` migrates (the migrate fixture)."""
     with config.attributes["connection"].connect() as connection:
         return describe(connection, leave_out=stairway.BOOKKEEPING)
 
