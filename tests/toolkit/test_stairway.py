@@ -1,0 +1,88 @@
+"""The stairway (tests/stairway.py) cut into segments, one per test worker, on
+fixture histories with a branch and a merge: each segment starts from a
+database exactly at its first revision's parents, and the segments together
+name every fault the whole walk names, however the history is cut."""
+
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from tests import stairway
+from tests.helpers import add_revision
+from tests.toolkit.conftest import HEAD
+
+
+def table(name: str) -> tuple[str, str]:
+    create = (
+        f'op.create_table("{name}", sa.Column("id", sa.Integer(), nullable=False), '
+        f'sa.PrimaryKeyConstraint("id", name="pk_{name}"))'
+    )
+    return create, f'op.drop_table("{name}")'
+
+
+def branched(project: Path, **changed: tuple[str, str]) -> list[str]:
+    """The fixture's two revisions, then two branches joined by a merge and one
+    revision after it; ``changed`` replaces a revision's upgrade and downgrade."""
+    history = {
+        "aaaa00000001": (HEAD, *table("left_branch")),
+        "bbbb00000001": (HEAD, *table("right_branch")),
+        "ccc000000001": (("aaaa00000001", "bbbb00000001"), "pass", "pass"),
+        "dddd00000001": ("ccc000000001", *table("after_merge")),
+    }
+    for revision, (down, upgrade, downgrade) in history.items():
+        add_revision(project, revision, down, *changed.get(revision, (upgrade, downgrade)))
+    return list(history)
+
+
+@pytest.fixture
+def walk_all(admin, project, monkeypatch):
+    """walk_all(count): the project's history cut into ``count`` segments,
+    each walked on its own: every segment's faults, in order."""
+    # Alembic puts the project on sys.path for good: undone after the test.
+    monkeypatch.setattr(sys, "path", list(sys.path))
+
+    def walk_all(count: int) -> list[list[str]]:
+        script = ScriptDirectory.from_config(Config(project / "alembic.ini"))
+        cut = stairway.segments(stairway.oldest_first(script), count)
+        return [stairway.walk(admin, project / "alembic.ini", script, segment) for segment in cut]
+
+    return walk_all
+
+
+def test_the_segments_hold_every_revision_once_oldest_first_however_many(project):
+    branched(project)
+    revisions = stairway.oldest_first(ScriptDirectory.from_config(Config(project / "alembic.ini")))
+
+    for count in range(1, len(revisions) + 3):
+        cut = stairway.segments(revisions, count)
+        assert [step for segment in cut for step in segment] == revisions
+        assert len(cut) == min(count, len(revisions)) and all(cut)
+    assert stairway.segments([], 3) == [[]]
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 6])
+def test_a_branched_and_merged_history_passes_however_it_is_cut(walk_all, project, count):
+    branched(project)
+
+    assert walk_all(count) == [[]] * count
+
+
+def test_every_fault_is_named_once_however_the_history_is_cut(walk_all, project):
+    """A downgrade that forgets its table on one branch, an upgrade that fails
+    after the merge (and the revision it leaves unchecked): the same faults,
+    one line each, from one segment or from one per revision."""
+    forgetful = table("right_branch")[0], "pass"
+    failing = 'op.execute("SELECT * FROM no_such_table")', "pass"
+    branched(project, bbbb00000001=forgetful, ccc000000001=failing)
+
+    whole = walk_all(1)[0]
+    assert len(whole) == 3
+    assert whole[0].startswith("downgrade of bbbb00000001 (test revision bbbb00000001) left ")
+    assert whole[1].startswith("upgrade of ccc000000001 (test revision ccc000000001) failed: ")
+    assert "no_such_table" in whole[1]
+    assert whole[2].startswith("dddd00000001 (test revision dddd00000001) not checked: ")
+    for count in (2, 3, 6):
+        assert [fault for segment in walk_all(count) for fault in segment] == whole
