@@ -17,7 +17,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError
 
-from migrator import MigratorError, commands, db, failing_revision, label
+from migrator import MigratorError, alembic_private, commands, db, failing_revision, label
 from migrator.settings import database_url, env, hide_password, models_metadata
 
 
@@ -76,9 +76,7 @@ def alembic_config(cli: CommandLine, options: argparse.Namespace) -> Config:
     ALEMBIC_CONFIG comes from .env as well as from the environment."""
     if not options.config:
         options.config = [env("ALEMBIC_CONFIG")]
-    # Alembic's private API, used only here: how -c names an ini file, a
-    # pyproject.toml, or both.
-    toml, ini = cli._inis_from_config(options)
+    toml, ini = alembic_private.config_files(cli, options)
     return Config(file_=ini, toml_file=toml, ini_section=options.name, cmd_opts=options)
 
 

@@ -10,7 +10,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from migrator import MigratorError, checksums, db, label, lockwait, offline, snapshots
+from migrator import (
+    MigratorError,
+    alembic_private,
+    checksums,
+    db,
+    label,
+    lockwait,
+    offline,
+    snapshots,
+)
 from migrator.precommit import refuse_multiple_heads
 from migrator.settings import database_url, models_metadata
 
@@ -35,9 +44,9 @@ def upgrade(alembic_cfg: Config, target: str = "head") -> None:
 def downgrade(alembic_cfg: Config, target: str) -> None:
     """Snapshot the database into SNAPSHOT_DIR, then revert to TARGET (-1, or a revision)."""
     heads = db.current_heads()
-    # Alembic's own resolution of the target (private API, the one
-    # `alembic downgrade` uses): a bad target fails here, before the snapshot.
-    steps = ScriptDirectory.from_config(alembic_cfg)._downgrade_revs(target, heads)
+    # Alembic's own resolution of the target: a bad one fails here, before the snapshot.
+    script = ScriptDirectory.from_config(alembic_cfg)
+    steps = alembic_private.steps(script, target, heads, up=False)
     if not steps:
         print(f"already at {target}; nothing to revert")
         return

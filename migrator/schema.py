@@ -16,13 +16,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import URL
 
-from migrator import checksums, db, files, quietly
+from migrator import alembic_private, checksums, db, files, quietly
 from migrator.pgtools import client
 
 SCHEMA_FILE = Path("schema.sql")
@@ -139,20 +138,8 @@ def build(alembic_cfg: Config, script: ScriptDirectory, url: URL, from_empty: bo
         alembic_cfg.attributes["connection"] = connection
         alembic_cfg.attributes["without_models"] = True
         with quietly():
-            upgrade(alembic_cfg, script)
+            alembic_private.move(alembic_cfg, script, "heads")
     return dump(scratch)
-
-
-def upgrade(alembic_cfg: Config, script: ScriptDirectory) -> None:
-    """Alembic's `upgrade heads` on the revisions ``script`` has already read
-    (command.upgrade would read all of them again)."""
-    with EnvironmentContext(
-        alembic_cfg,
-        script,
-        fn=lambda heads, _: script._upgrade_revs("heads", heads),  # what command.upgrade runs
-        destination_rev="heads",
-    ):
-        script.run_env()
 
 
 def save(alembic_cfg: Config, script: ScriptDirectory, url: URL, from_empty: bool) -> None:

@@ -17,13 +17,12 @@ from pathlib import Path
 
 from alembic import util
 from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import URL
 
-from migrator import checksums, db
+from migrator import alembic_private, checksums, db
 from migrator.catalog import describe, differences
 from tests.conftest import create_database, drop_database
 
@@ -88,18 +87,6 @@ def migrating(url: URL, config_file: Path) -> Iterator[Config]:
         engine.dispose()
 
 
-def move(config: Config, script: ScriptDirectory, target: str, up: bool) -> None:
-    """Alembic's command.upgrade or command.downgrade, on the history read once
-    (``script``): each command would read every revision file again, a quarter
-    of the stairway's time at 50 revisions."""
-
-    def steps(rev, context):
-        return script._upgrade_revs(target, rev) if up else script._downgrade_revs(target, rev)
-
-    with EnvironmentContext(config, script, fn=steps, destination_rev=target):
-        script.run_env()
-
-
 class Database:
     """The database a walk is on: created empty, dropped by close(). It keeps
     the schema it last read while nothing else changes the database, so that a
@@ -124,12 +111,12 @@ class Database:
     def upgrade_to(self, revisions: set[str]) -> None:
         """``revisions`` and what they build on, applied (an empty database)."""
         for revision in sorted(revisions):
-            move(self.config, self.script, revision, up=True)
+            alembic_private.move(self.config, self.script, revision, up=True)
 
     def run(self, what: str, step: Script, target: str) -> None:
         self.schema = None
         try:
-            move(self.config, self.script, target, up=what.endswith("upgrade"))
+            alembic_private.move(self.config, self.script, target, up=what.endswith("upgrade"))
         except Exception as exc:  # the database's words, whatever raised them
             raise Fault(f"{what} of {named(step)} failed: {db.reason(exc)}") from None
 
