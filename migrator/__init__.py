@@ -17,6 +17,12 @@ def label(heads) -> str:
     return "+".join(heads) or "base"
 
 
+def shortened(text: str, width: int) -> str:
+    """``text`` on one line, cut to ``width`` characters with an ellipsis."""
+    words = " ".join(text.split())
+    return words if len(words) <= width else words[: width - 1].rstrip() + "…"
+
+
 @contextmanager
 def quietly() -> Iterator[None]:
     """Without Alembic's INFO lines (env.py's fileConfig would turn them back on

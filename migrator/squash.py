@@ -15,7 +15,27 @@ It keeps <rev>'s id: a database at <rev> or later goes on upgrading, and the
 revision's ``squashed`` map (each replaced revision's id and checksums)
 lets `make upgrade` accept the new file where <rev>'s was recorded
 (checksums.py) and refuse, in one line, a database still at a replaced revision
-(refuse_replaced, below)."""
+(refuse_replaced, below).
+
+Nothing is written before the proof passed; then the files change one step at
+a time (a write aside, a rename, a removal), and a kill (Ctrl-C, a stopped container)
+between two steps leaves a history Alembic still reads, with no two files of
+one id, and that git gives back (`git checkout -- alembic/versions`, then
+remove the new *_squashed.py, restores the history before the squash):
+1. The new revision is written aside (a hidden .NAME.XXXX.partial, which
+   Alembic does not read and the next write removes: migrator/files.py).
+2. It is renamed onto <rev>'s own file: the old <rev> is gone in the same
+   instant. Killed after this, the replaced revisions below <rev> are left as a
+   second branch beside the new one (Alembic says "multiple heads"): remove
+   the files the new revision lists under "Replaced", or restore with git.
+3. It is renamed to its own name (<rev>'s, "squashed" for the message).
+4. The other replaced files are removed, newest first: killed midway, the
+   second branch is shorter, still a history from base (removed oldest
+   first, the next would name a parent that is gone, and every Alembic
+   command would fail); finish or restore as after 2.
+5. schema.sql, when it was current, gets the new files' key, written aside
+   (killed before, it keeps the old key: the next refresh or `make schema`
+   rewrites it)."""
 
 import ast
 import os
@@ -34,7 +54,7 @@ from alembic.util import CommandError, to_tuple
 from sqlalchemy import Connection
 from sqlalchemy.engine import URL
 
-from migrator import MigratorError, checksums, db, quietly, schema
+from migrator import MigratorError, checksums, db, files, quietly, schema, shortened
 from migrator.catalog import contents, describe, differences
 from migrator.pgtools import client
 from migrator.settings import database_url
@@ -55,6 +75,8 @@ _NOT_SQL = re.compile(
 _SETTING = re.compile(r"^SET (\w+ = .*;)$")
 # The statements of `pg_dump --clean`, each on one line, before what it creates.
 _CLEAN = re.compile(r"^(DROP |ALTER TABLE IF EXISTS )")
+# How much of a difference the proof found an error line shows.
+WIDTH = 300
 
 
 def squash(alembic_cfg: Config, target: str) -> tuple[Path, list[Script]]:
@@ -70,15 +92,28 @@ def squash(alembic_cfg: Config, target: str) -> tuple[Path, list[Script]]:
         upgrade_sql, downgrade_sql = split(dump(old_url))
         source = revision_source(last, replaced, upgrade_sql, downgrade_sql)
         with tempfile.TemporaryDirectory() as versions:
-            (Path(versions) / file_name(last)).write_text(source)
+            files.write_text(Path(versions) / file_name(last), source)
             prove(alembic_cfg, url, old_url, versions, last.revision)
     old_key = schema.key(script)
-    path = Path(last.path).with_name(file_name(last))
-    path.write_text(source)
-    for found in replaced:
-        Path(found.path).unlink()
+    path = replace_files(last, replaced, source)
     rekey_schema_file(alembic_cfg, old_key)
     return path, replaced
+
+
+def replace_files(last: Script, replaced: list[Script], source: str) -> Path:
+    """The squashed revision in place of the files it replaces, in an order
+    where no two files ever hold one id (see the module's docstring)."""
+    old = Path(last.path)
+    # Written aside, then renamed onto <rev>'s file: one rename swaps them.
+    files.write_text(old, source)
+    path = old.with_name(file_name(last))
+    if path != old:
+        os.replace(old, path)
+    # Newest first: what is left of them stays a history that starts at base.
+    for found in reversed(replaced):
+        if found.revision != last.revision:
+            Path(found.path).unlink()
+    return path
 
 
 def resolve(script: ScriptDirectory, target: str) -> Script:
@@ -144,12 +179,29 @@ def refuse_uncommitted(script: ScriptDirectory) -> None:
             )
 
 
+def run_config(alembic_cfg: Config, versions: str | None = None) -> Config:
+    """The run's Config for one scratch run: the same files, section, command
+    line (-x) and attributes, its revisions in ``versions`` if given. A copy, so
+    the connection a scratch run sets never reaches the run's own."""
+    config = Config(
+        file_=alembic_cfg.config_file_name,
+        toml_file=alembic_cfg.toml_file_name,
+        ini_section=alembic_cfg.config_ini_section,
+        output_buffer=alembic_cfg.output_buffer,
+        stdout=alembic_cfg.stdout,
+        cmd_opts=alembic_cfg.cmd_opts,
+        config_args=alembic_cfg.config_args,
+        attributes=dict(alembic_cfg.attributes),
+    )
+    if versions is not None:
+        config.set_main_option("version_locations", versions)
+    return config
+
+
 def migrate(alembic_cfg: Config, url: URL, target: str, versions: str | None = None) -> None:
     """Upgrade the database at ``url`` to ``target`` (downgrade it, to base),
     with the revisions in ``versions`` instead of the project's if given."""
-    config = Config(alembic_cfg.config_file_name, ini_section=alembic_cfg.config_ini_section)
-    if versions is not None:
-        config.set_main_option("version_locations", versions)
+    config = run_config(alembic_cfg, versions)
     with db.connect(url) as connection:
         config.attributes.update(connection=connection, without_models=True)
         with quietly():
@@ -319,11 +371,6 @@ def held(connection: Connection) -> dict[str, str]:
     return found
 
 
-def one_line(text: str, limit: int = 300) -> str:
-    words = " ".join(text.split())
-    return words if len(words) <= limit else words[: limit - 3] + "..."
-
-
 def prove(alembic_cfg: Config, url: URL, old_url: URL, versions: str, revision: str) -> None:
     """Build a database with the squashed revision alone (in ``versions``) and
     compare it with the history's at ``revision`` (``old_url``): the catalog,
@@ -344,7 +391,7 @@ def prove(alembic_cfg: Config, url: URL, old_url: URL, versions: str, revision: 
             more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
             raise MigratorError(
                 f"the squashed revision would not build what the history built at {revision}, "
-                f"so nothing was written or deleted: {one_line(found[0])}{more}"
+                f"so nothing was written or deleted: {shortened(found[0], WIDTH)}{more}"
             )
         migrate(alembic_cfg, new_url, "base", versions)
         with db.connect(new_url) as new:
@@ -352,7 +399,7 @@ def prove(alembic_cfg: Config, url: URL, old_url: URL, versions: str, revision: 
         if left:
             raise MigratorError(
                 "the squashed revision's downgrade would leave objects behind, so nothing "
-                f"was written or deleted: {one_line(', '.join(left))}"
+                f"was written or deleted: {shortened(', '.join(left), WIDTH)}"
             )
 
 
@@ -363,7 +410,7 @@ def rekey_schema_file(alembic_cfg: Config, old_key: str) -> None:
         return
     text = schema.without_key(schema.SCHEMA_FILE.read_text())
     new_key = schema.key(ScriptDirectory.from_config(alembic_cfg))
-    schema.SCHEMA_FILE.write_text(schema.with_key(text, new_key))
+    files.write_text(schema.SCHEMA_FILE, schema.with_key(text, new_key))
 
 
 def commit_before(path: str) -> str | None:

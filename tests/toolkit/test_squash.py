@@ -6,6 +6,7 @@ and later dropped, a table comment, a table in another schema, and tables),
 squashed at the 40th."""
 
 import ast
+import os
 import re
 import subprocess
 import sys
@@ -491,3 +492,113 @@ def test_a_difference_found_by_the_proof_writes_and_deletes_nothing(
     assert (
         query(database_url, "SELECT datname FROM pg_database WHERE datname LIKE '%squash%'") == []
     )
+
+
+def test_the_command_lines_x_options_reach_the_scratch_runs(small, database_url):
+    """The run's one Config (issue 20 item 10), -x included, is what the proof's
+    scratch upgrades get: this env.py notes each database it runs on for -x seen."""
+    seen = small / "seen.txt"
+    env_py = small / "alembic" / "env.py"
+    env_py.write_text(
+        env_py.read_text() + "\n_seen = context.get_x_argument(as_dictionary=True).get('seen')\n"
+        "if _seen and config.attributes.get('connection') is not None:\n"
+        "    with open(_seen, 'a') as _file:\n"
+        "        _file.write(config.attributes['connection'].engine.url.database + '\\n')\n"
+    )
+    commit(small, "env.py notes -x seen")
+
+    result = run_migrator(
+        "-x", f"seen={seen}", "squash", "3c3c3c3c3c3c", url=database_url, cwd=small
+    )
+
+    assert result.returncode == 0, result.stderr
+    ran_on = seen.read_text().split()
+    assert any(name.endswith("squash_old") for name in ran_on), ran_on
+    assert any(name.endswith("squash_new") for name in ran_on), ran_on
+
+
+class Killed(BaseException):
+    """A kill between two steps: nothing after it runs, no handler catches it."""
+
+
+def test_a_kill_at_any_step_leaves_no_two_files_of_one_id_and_nothing_half_written(
+    small, database_url, monkeypatch
+):
+    """The squash killed at each of its writes, renames and removals in the
+    project in turn (a write killed halfway through its text), until one runs
+    to the end: every state between has one file per revision id, each file
+    whole (the old one or the new), a history Alembic reads, and git restores."""
+    dumped = schema.HEADER + "-- the schema\n"
+    (small / "schema.sql").write_text(
+        schema.with_key(
+            dumped, schema.key(ScriptDirectory.from_config(Config(small / "alembic.ini")))
+        )
+    )
+    commit(small, "schema.sql")
+    versions = small / "alembic" / "versions"
+    kept = files(small)
+    monkeypatch.chdir(small)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(False))
+    steps = {"count": 0, "kill_at": 0}
+
+    def step(path) -> None:
+        if Path(path).resolve().is_relative_to(small.resolve()):
+            steps["count"] += 1
+            if steps["count"] == steps["kill_at"]:
+                raise Killed
+
+    def killable(function):
+        def run(path, *args, **kwargs):
+            if kwargs.get("dir_fd") is None:  # not shutil.rmtree's, of a temporary folder
+                step(path)
+            return function(path, *args, **kwargs)
+
+        return run
+
+    write_text = Path.write_text
+
+    def half_written(self, data, *args, **kwargs):
+        try:
+            step(self)
+        except Killed:
+            write_text(self, data[: len(data) // 2], *args, **kwargs)
+            raise
+        return write_text(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", half_written)
+    monkeypatch.setattr(os, "replace", killable(os.replace))
+    monkeypatch.setattr(os, "rename", killable(os.rename))
+    monkeypatch.setattr(os, "unlink", killable(os.unlink))
+
+    squashed = None
+    for kill_at in range(1, 20):
+        steps.update(count=0, kill_at=kill_at)
+        try:
+            path, _ = squasher.squash(Config(small / "alembic.ini"), "3c3c3c3c3c3c")
+        except Killed:
+            pass
+        else:
+            squashed = path.read_text()
+            break
+        now = files(small)
+        ids = [
+            re.search(r'^revision(?:: str)? = "(\w+)"', source, re.MULTILINE).group(1)
+            for source in now.values()
+        ]
+        assert len(ids) == len(set(ids)), (kill_at, sorted(now))
+        for name, source in now.items():
+            ast.parse(source)
+            assert source == kept.get(name) or "squashed = {" in source, (kill_at, name)
+        ScriptDirectory.from_config(Config(small / "alembic.ini")).get_revisions("heads")
+        schema_sql = (small / "schema.sql").read_text()
+        assert schema.without_key(schema_sql) == dumped and schema.recorded_key(), kill_at
+        git(small, "checkout", "-q", "--", ".")
+        git(small, "clean", "-qfd", "alembic/versions")
+        assert files(small) == kept
+    # Written aside and renamed: the revision, twice renamed; two removals; schema.sql.
+    assert squashed is not None and kill_at == 8, kill_at
+    new_key = schema.key(ScriptDirectory.from_config(Config(small / "alembic.ini")))
+    assert schema.recorded_key() == new_key
+    assert [name.endswith("3c3c3c3c3c3c_squashed.py") for name in files(small)] == [True]
+    assert not list(versions.glob(".*"))
