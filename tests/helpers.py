@@ -4,6 +4,7 @@ hand-written revisions, the tables your models register, and small queries."""
 import json
 import os
 import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -156,3 +157,16 @@ def unregistered_tables(cwd: Path | None = None, **env_vars: str) -> set[str]:
         return set(json.loads(done.stdout))
 
     return tables("every") - tables("bare")
+
+
+def assert_ruff_clean(project, path) -> None:
+    """``path`` passes ruff check and ruff format --check with the project's
+    settings: what the post-write hook and `make style` promise."""
+    for args in (["check"], ["format", "--check"]):
+        ruff = subprocess.run(
+            [sys.executable, "-m", "ruff", *args, str(path)],
+            cwd=project,
+            capture_output=True,
+            text=True,
+        )
+        assert ruff.returncode == 0, ruff.stdout + ruff.stderr

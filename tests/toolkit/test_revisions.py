@@ -4,14 +4,18 @@ picked up, an empty autogenerate is refused, a blank one is written on request,
 two heads merge into one, and every file written is ruff-clean."""
 
 import re
-import subprocess
-import sys
 
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from tests.helpers import add_revision, assert_one_line_error, run_migrator, unregistered_tables
+from tests.helpers import (
+    add_revision,
+    assert_one_line_error,
+    assert_ruff_clean,
+    run_migrator,
+    unregistered_tables,
+)
 from tests.toolkit.test_check import PHONE_MODULE
 
 HEAD = "7e8f9a0b1c2d"
@@ -26,18 +30,6 @@ def written(project, before: set, result):
     assert result.returncode == 0, result.stderr
     [path] = versions(project) - before
     return path
-
-
-def assert_ruff_clean(project, path) -> None:
-    """What the post-write hook promises, with the project's ruff settings."""
-    for args in (["check"], ["format", "--check"]):
-        ruff = subprocess.run(
-            [sys.executable, "-m", "ruff", *args, str(path)],
-            cwd=project,
-            capture_output=True,
-            text=True,
-        )
-        assert ruff.returncode == 0, ruff.stdout + ruff.stderr
 
 
 @pytest.mark.parametrize("where", ["phone.py", "contacts/phone.py"])

@@ -25,7 +25,14 @@ from migrator import MigratorError, schema
 from migrator import squash as squasher
 from migrator.catalog import contents, describe
 from tests.conftest import create_database, drop_database, new_database
-from tests.helpers import add_revision, assert_one_line_error, query, run_migrator, version
+from tests.helpers import (
+    add_revision,
+    assert_one_line_error,
+    assert_ruff_clean,
+    query,
+    run_migrator,
+    version,
+)
 from tests.toolkit.conftest import FIRST, HEAD, copy_project
 
 BOOKKEEPING = squasher.BOOKKEEPING
@@ -337,15 +344,7 @@ def test_the_squashed_project_passes_check_lint_and_style(squashed, fresh):
     assert baselined.returncode == 0, baselined.stdout + baselined.stderr
     assert f"baselined (at or before LINT_BASELINE={rev(20)}, or squashed: " in baselined.stdout
     assert "baselined (squashed: already in production): 1 revision(s)" in lint.stdout
-    path = next((project / "alembic" / "versions").glob("*_squashed.py"))
-    for ruff in (["check", "--no-cache"], ["format", "--check", "--no-cache"]):
-        done = subprocess.run(
-            [sys.executable, "-m", "ruff", *ruff, str(path)],
-            cwd=project,
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
+    assert_ruff_clean(project, next((project / "alembic" / "versions").glob("*_squashed.py")))
 
 
 def test_the_squashed_revision_goes_down_to_base_and_up_again(squashed, fresh):
