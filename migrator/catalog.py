@@ -58,12 +58,16 @@ SELECT 'column ' || ns.prefix || c.relname || '.' || a.attname,
        || CASE a.attidentity WHEN 'a' THEN ' IDENTITY ALWAYS' WHEN 'd' THEN ' IDENTITY' ELSE '' END
        || CASE a.attgenerated WHEN 's' THEN ' GENERATED STORED' ELSE '' END
        || coalesce(' COLLATE ' || nullif(co.collname, 'default'), '')
-       || coalesce(' COMMENT ' || col_description(c.oid, a.attnum), '')
+       || coalesce(' COMMENT ' || cd.description, '')
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN ns ON ns.oid = c.relnamespace
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 LEFT JOIN pg_collation co ON co.oid = a.attcollation
+-- Joined, not col_description() (a query of its own per row): the stairway
+-- reads the catalog three times a revision, and columns are most of its rows.
+LEFT JOIN pg_description cd
+       ON cd.objoid = a.attrelid AND cd.classoid = 'pg_class'::regclass AND cd.objsubid = a.attnum
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped
 UNION ALL
 SELECT 'constraint ' || ns.prefix || c.relname || '.' || k.conname,
@@ -76,10 +80,12 @@ FROM pg_constraint k JOIN pg_type t ON t.oid = k.contypid JOIN ns ON ns.oid = t.
 UNION ALL
 SELECT 'index ' || ns.prefix || c.relname || '.' || i.relname,
        pg_get_indexdef(i.oid)
-       || coalesce(' COMMENT ' || obj_description(i.oid, 'pg_class'), '')
+       || coalesce(' COMMENT ' || id.description, '')
        || CASE WHEN x.indisvalid THEN '' ELSE ' INVALID' END
 FROM pg_index x
 JOIN pg_class i ON i.oid = x.indexrelid
+LEFT JOIN pg_description id
+       ON id.objoid = i.oid AND id.classoid = 'pg_class'::regclass AND id.objsubid = 0
 JOIN pg_class c ON c.oid = x.indrelid
 JOIN ns ON ns.oid = c.relnamespace
 UNION ALL

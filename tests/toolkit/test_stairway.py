@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 from tests import stairway
 from tests.helpers import add_revision
@@ -86,3 +87,19 @@ def test_every_fault_is_named_once_however_the_history_is_cut(walk_all, project)
     assert whole[2].startswith("dddd00000001 (test revision dddd00000001) not checked: ")
     for count in (2, 3, 6):
         assert [fault for segment in walk_all(count) for fault in segment] == whole
+
+
+def test_the_schema_each_step_compares_holds_column_and_index_comments(connection, schema):
+    """A downgrade that leaves a comment behind is a fault: the catalog
+    reader joins the comments of columns and indexes in (migrator/catalog.py)."""
+    connection.execute(text("CREATE TABLE noted (id integer PRIMARY KEY, name text)"))
+    connection.execute(text("COMMENT ON COLUMN noted.name IS 'what it is called'"))
+    connection.execute(text("COMMENT ON INDEX noted_pkey IS 'one row per id'"))
+
+    read = schema()
+
+    assert read["column noted.name"] == "text COMMENT what it is called"
+    assert read["column noted.id"] == "integer NOT NULL"
+    assert read["index noted.noted_pkey"] == (
+        "CREATE UNIQUE INDEX noted_pkey ON public.noted USING btree (id) COMMENT one row per id"
+    )
