@@ -28,6 +28,8 @@ WITH ns AS (
 -- Objects an extension brought: CREATE EXTENSION makes them, and only it.
 members AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e')
 """
+# For the other readers of the catalog (migrator/trace.py): the same schemas, named the same way.
+SCHEMAS = _SCHEMAS
 
 OBJECTS = (
     _SCHEMAS

@@ -3,15 +3,18 @@ run on a throwaway copy of it, statement by statement (migrator/trace.py),
 with what each one locks, blocks and rewrites, how long, the data each
 revision drops, and `make lint`'s findings checked against what happened.
 
-The copy is ``CREATE DATABASE <db>_review TEMPLATE <db>``: a file copy, fast,
-but PostgreSQL refuses it while another session is connected to the
-database; then it is pg_dump | pg_restore instead. It is dropped at the end,
-on a failure and on Ctrl-C too (and a copy a killed review left is dropped
-by the next one, before it copies again). The development database is only read."""
+The copy is ``CREATE DATABASE <db>_review_<time>_<random> TEMPLATE <db>``: a
+file copy, fast, but PostgreSQL refuses it while another session is connected
+to the database; then it is pg_dump | pg_restore instead. Each review has a
+copy of its own: two at once (two terminals, two CI jobs on one server) never
+touch each other's. It is dropped at the end, on a failure and on Ctrl-C too;
+a copy a killed review left is dropped by the next one (see stale_copies).
+The development database is only read."""
 
 import json
 import os
 import re
+import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,15 +81,54 @@ class Revision:
 # ---- the copy ------------------------------------------------------------------
 
 
-def copy_url(url: URL) -> URL:
-    return url.set(database=f"{url.database}_review")
+# PostgreSQL cuts longer names to 63 bytes: two long database names would
+# share a copy's name, and its suffix would be lost.
+NAME_BYTES = 63
+# A copy no session is connected to is a killed review's once it is older than
+# this. Its review connects to it within milliseconds of making it (pg_dump
+# runs before the copy exists), so a minute is plenty; the age is read on the
+# server's clock, the one both reviews share.
+STALE_SECONDS = 60
+_STALE = """
+SELECT datname FROM pg_database d
+WHERE substring(datname FROM :pattern) IS NOT NULL
+  AND substring(datname FROM :pattern)::bigint < extract(epoch FROM now()) - :stale
+  AND NOT EXISTS (SELECT FROM pg_stat_activity a WHERE a.datid = d.oid)
+"""
+
+
+def copy_prefix(database: str) -> str:
+    """``<database>_review_``, the database's name cut to leave room for the suffix."""
+    room = NAME_BYTES - len("_review_") - len("0000000000_") - 8
+    cut = database.encode()[:room].decode(errors="ignore")
+    return f"{cut}_review_"
+
+
+def copy_url(url: URL, server: Connection) -> URL:
+    """A name of this review's own: the server's time (for stale_copies) and a random part."""
+    now = server.scalar(text("SELECT extract(epoch FROM now())::bigint"))
+    return url.set(database=f"{copy_prefix(url.database)}{now:010d}_{secrets.token_hex(4)}")
+
+
+def stale_copies(server: Connection, database: str) -> list[str]:
+    """The copies of ``database`` killed reviews left: no session in them, older
+    than STALE_SECONDS. A running review is always connected to its copy."""
+    prefix = copy_prefix(database)
+    found = server.scalars(
+        text(_STALE),
+        {"pattern": f"^{re.escape(prefix)}([0-9]{{10}})_[0-9a-f]{{8}}$", "stale": STALE_SECONDS},
+    )
+    return list(found)
 
 
 @contextmanager
 def copied(url: URL) -> Iterator[tuple[URL, str]]:
     """A copy of the database at ``url`` (schema and rows), and how it was made;
     dropped on the way out, whatever happened."""
-    copy = copy_url(url)
+    with db.autocommit(url) as server:
+        for stale in stale_copies(server, url.database):
+            db.drop_database(server, stale)
+        copy = copy_url(url, server)
     try:
         how = copy_by_template(url, copy)
         if how == "pg_dump":
@@ -104,7 +146,6 @@ def copy_by_template(url: URL, copy: URL) -> str:
     5 s, then refuse)."""
     try:
         with db.autocommit(url.set(database="postgres")) as server:
-            db.drop_database(server, copy.database)
             others = server.scalar(
                 text(
                     "SELECT count(*) FROM pg_stat_activity "
@@ -127,12 +168,13 @@ def copy_by_template(url: URL, copy: URL) -> str:
 
 
 def dump_and_restore(url: URL, copy: URL) -> None:
-    with db.autocommit(url) as server:
-        db.drop_database(server, copy.database)
-        db.create_database(server, copy.database)
     with tempfile.TemporaryDirectory() as folder:
         archive = os.path.join(folder, "copy.dump")
+        # Dumped before the copy exists: an empty copy waiting for a long
+        # pg_dump, with no session in it, would look like a killed review's.
         client(["pg_dump", "--format=custom", "--no-owner", f"--file={archive}"], url)
+        with db.autocommit(url) as server:
+            db.create_database(server, copy.database)
         client(
             ["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={copy.database}", archive],
             copy,
@@ -171,16 +213,25 @@ def trace(alembic_cfg: Config, url: URL, start: str, end: str) -> tuple[list[str
         with Tracer(connection, watching) as tracer, quietly():
             try:
                 command.upgrade(alembic_cfg, end)
-            except DBAPIError as exc:
+            except MigratorError:
+                raise
+            except Exception as exc:  # a Python error in a revision is one line too
                 module = revision_module(exc)
                 if module is None or "canceling statement due to user request" in str(exc):
                     raise
                 failed = module["revision"]
+                reason = db.reason(exc) if isinstance(exc, DBAPIError) else failure(exc)
                 raise MigratorError(
                     f"revision {failed} ({title(alembic_cfg, failed)}) fails on the copy: "
-                    f"{db.reason(exc)}; the copy was dropped, nothing else changed"
+                    f"{reason}; the copy was dropped, nothing else changed"
                 ) from None
         return [step.up_revision_id for step in applied], tracer
+
+
+def failure(exc: Exception) -> str:
+    """A Python error in a revision's code, as one line: its type and message."""
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def title(alembic_cfg: Config, revision: str) -> str:

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from psycopg2.extensions import quote_ident
 from sqlalchemy import Connection, event
 
-from migrator import checksums, lockwait
+from migrator import catalog, checksums, lockwait
 
 # PostgreSQL's table-level lock modes, weakest first, and which modes each
 # conflicts with (the documentation's "Conflicting Lock Modes" table).
@@ -74,18 +74,19 @@ def blocks(mode: str) -> str:
 
 # The application's relations (tables, indexes, materialized views), the
 # migrations' bookkeeping tables and their indexes left out. ``name`` as the
-# catalog reader writes it (no schema in public), ``qualified`` for SQL.
-_RELATIONS = f"""
-SELECT c.oid, CASE WHEN n.nspname = 'public' THEN '' ELSE n.nspname || '.' END || c.relname,
-       c.oid::regclass::text, c.relfilenode, c.relkind
+# catalog reader writes it (its schemas, its prefix), ``qualified`` for SQL.
+_RELATIONS = (
+    catalog.SCHEMAS
+    + f"""
+SELECT c.oid, ns.prefix || c.relname, c.oid::regclass::text, c.relfilenode, c.relkind
 FROM pg_class c
-JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN ns ON ns.oid = c.relnamespace
 LEFT JOIN pg_index x ON x.indexrelid = c.oid
 LEFT JOIN pg_class t ON t.oid = x.indrelid
 WHERE c.relkind IN ('r', 'p', 'i', 'I', 'm')
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
   AND coalesce(t.relname, c.relname) NOT IN ('alembic_version', '{checksums.TABLE}')
 """
+)
 _COLUMNS = """
 SELECT attrelid, attnum, attname, attisdropped FROM pg_attribute
 WHERE attrelid = ANY(%s) AND attnum > 0

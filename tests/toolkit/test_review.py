@@ -89,11 +89,13 @@ def dev(admin, template):
     yield from new_database(admin, template)
 
 
-def leftovers(admin: Engine) -> list[str]:
+def leftovers(admin: Engine, url) -> list[str]:
+    """The copies of the database at ``url`` still there (other tests' are theirs)."""
     with admin.connect() as connection:
         return list(
             connection.scalars(
-                text("SELECT datname FROM pg_database WHERE datname LIKE '%_review'")
+                text("SELECT datname FROM pg_database WHERE datname LIKE :copies"),
+                {"copies": url.database.replace("_", "\\_") + "\\_review\\_%"},
             )
         )
 
@@ -243,11 +245,11 @@ def test_an_added_column_keeps_its_lock_for_the_backfill_after_it(reviewed):
     assert alter["held_ms"] >= update["ms"] > alter["ms"]
 
 
-def test_the_reviewed_database_is_unchanged_and_no_copy_is_left(admin, reviewed):
+def test_the_reviewed_database_is_unchanged_and_no_copy_is_left(admin, reviewed, dev):
     _, before, after = reviewed
     assert after == before
     assert after[2] == [HEAD]
-    assert leftovers(admin) == []
+    assert leftovers(admin, dev) == []
 
 
 def test_the_markdown_report_has_a_table_per_revision(chain, dev):
@@ -297,7 +299,7 @@ def test_a_failing_revision_is_one_line_and_leaves_no_copy(admin, dev_of_its_own
 
     assert_one_line_error(result, "revision badbad000001 (test revision badbad000001)", "violated")
     assert "fails on the copy" in result.stderr
-    assert leftovers(admin) == []
+    assert leftovers(admin, dev_of_its_own) == []
     assert version(dev_of_its_own) == [HEAD]
 
 
@@ -315,31 +317,34 @@ def test_a_database_with_other_sessions_is_copied_by_pg_dump(admin, migrated_url
     report = json.loads(result.stdout)
     assert "(pg_dump | pg_restore)" in report["about"]
     assert [r["revision"] for r in report["revisions"]] == ["c0c0c0c0c0c0"]
-    assert leftovers(admin) == []
+    assert leftovers(admin, migrated_url) == []
+
+
+def sleeping(admin: Engine, database: str) -> list[str]:
+    """The copies of ``database`` a review's pg_sleep runs in."""
+    copies = database.replace("_", "\\_") + "\\_review\\_%"
+    return [
+        name
+        for (name,) in query(
+            admin.url,
+            "SELECT datname FROM pg_stat_activity "
+            f"WHERE datname LIKE '{copies}' "
+            "AND query LIKE 'SELECT pg_sleep%'",
+        )
+    ]
 
 
 def test_ctrl_c_drops_the_copy(admin, migrated_url, project):
     add_revision(project, "51ee951ee900", HEAD, 'op.execute("SELECT pg_sleep(60)")')
-    copy = f"{migrated_url.database}_review"
     process = migrator_process("review", url=migrated_url, cwd=project)
-    wait_for(
-        lambda: (
-            query(
-                admin.url,
-                "SELECT count(*) FROM pg_stat_activity "
-                f"WHERE datname = '{copy}' AND query LIKE 'SELECT pg_sleep%'",
-            )
-            == [(1,)]
-        ),
-        "the slow revision to start on the copy",
-    )
+    wait_for(lambda: sleeping(admin, migrated_url.database), "the slow revision to start")
 
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=20)
 
     assert process.returncode == 130
     assert "interrupted" in stderr and "Traceback" not in stderr, stderr
-    assert leftovers(admin) == []
+    assert leftovers(admin, migrated_url) == []
 
 
 def test_a_range_before_the_database_starts_from_a_copy_taken_back_to_it(admin, migrated_url):
@@ -357,7 +362,7 @@ def test_a_range_before_the_database_starts_from_a_copy_taken_back_to_it(admin, 
     assert all(s["locks"] == [] and s["blocks"] == "nothing" for s in first)
     assert second[0]["locks"][0]["mode"] == "AccessExclusiveLock"
     assert version(migrated_url) == [HEAD]
-    assert leftovers(admin) == []
+    assert leftovers(admin, migrated_url) == []
 
 
 def test_a_database_at_head_has_nothing_to_review(migrated_url):
@@ -407,3 +412,89 @@ def test_a_concurrent_index_too_quick_to_watch_is_given_its_documented_lock():
     assert documented_locks('CREATE INDEX CONCURRENTLY ix ON "acct" (n)') == [
         ("acct", "ShareUpdateExclusiveLock")
     ]
+
+
+def test_a_second_review_leaves_the_first_ones_copy_alone(admin, migrated_url, project):
+    add_revision(project, "51ee951ee901", HEAD, 'op.execute("SELECT pg_sleep(60)")')
+    first = migrator_process("review", url=migrated_url, cwd=project)
+    wait_for(lambda: sleeping(admin, migrated_url.database), "the first review's revision")
+    (first_copy,) = sleeping(admin, migrated_url.database)
+
+    second = run_migrator("review", f"{FIRST}:{HEAD}", "json", url=migrated_url, cwd=project)
+
+    assert second.returncode == 0, second.stderr
+    assert first_copy not in json.loads(second.stdout)["about"]
+    # Still tracing on its copy: the second neither dropped it nor shared its name.
+    assert sleeping(admin, migrated_url.database) == [first_copy]
+    first.send_signal(signal.SIGINT)
+    first.communicate(timeout=20)
+    assert leftovers(admin, migrated_url) == []
+
+
+def test_a_copy_a_killed_review_left_is_dropped_by_the_next_and_a_fresh_one_is_not(
+    admin, migrated_url, project
+):
+    add_revision(
+        project, "c1c1c1c1c1c1", HEAD, 'op.add_column("family", sa.Column("x", sa.Text()))'
+    )
+    prefix = f"{migrated_url.database}_review_"
+    now = query(admin.url, "SELECT extract(epoch FROM now())::bigint")[0][0]
+    killed = f"{prefix}{now - 3600:010d}_0123abcd"  # an hour old, nobody in it
+    starting = f"{prefix}{now:010d}_4567cdef"  # another review's, made just now
+    with admin.connect() as connection:
+        for name in (killed, starting):
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    result = run_migrator("review", url=migrated_url, cwd=project)
+
+    assert result.returncode == 0, result.stderr
+    assert leftovers(admin, migrated_url) == [starting]
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{starting}"'))
+
+
+def test_a_python_error_in_a_revision_is_one_line_and_leaves_no_copy(admin, migrated_url, project):
+    add_revision(project, "badbad000002", HEAD, 'raise RuntimeError("boom")')
+
+    result = run_migrator("review", url=migrated_url, cwd=project)
+
+    assert_one_line_error(
+        result, "revision badbad000002 (test revision badbad000002) fails on the copy", "boom"
+    )
+    assert "RuntimeError: boom" in result.stderr
+    assert leftovers(admin, migrated_url) == []
+    assert version(migrated_url) == [HEAD]
+
+
+def test_a_concurrent_index_slow_enough_to_watch_has_its_lock_observed(migrated_url, project):
+    engine = create_engine(migrated_url)
+    with engine.begin() as connection:
+        # An index expression that takes about half a millisecond a row: the
+        # build lasts about a second, long enough for the second session to see it.
+        connection.execute(
+            text(
+                "CREATE FUNCTION slow(n integer) RETURNS integer IMMUTABLE LANGUAGE plpgsql "
+                "AS 'BEGIN PERFORM pg_sleep(0.0005); RETURN n; END'"
+            )
+        )
+        connection.execute(text("CREATE TABLE slow_t AS SELECT generate_series(1, 1000) AS n"))
+    engine.dispose()
+    add_revision(
+        project,
+        "c2c2c2c2c2c2",
+        HEAD,
+        """
+        with op.get_context().autocommit_block():
+            op.execute("CREATE INDEX CONCURRENTLY ix_slow ON slow_t (slow(n))")
+        """,
+    )
+
+    result = run_migrator("review", "", "json", url=migrated_url, cwd=project)
+
+    assert result.returncode == 0, result.stderr
+    ((statement,),) = (r["statements"] for r in json.loads(result.stdout)["revisions"])
+    assert statement["autocommit"] is True
+    assert {"relation": "slow_t", "mode": "ShareUpdateExclusiveLock", "seen": "observed"} in (
+        statement["locks"]
+    )
+    assert statement["blocks"] == "nothing"
