@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from migrator import MigratorError, db, revision_module
+from migrator import MigratorError, db, revision_module, shortened
 from migrator.settings import database_url, seconds, whole
 
 log = logging.getLogger("migrator")
@@ -161,14 +161,9 @@ def blocked_by(statement: str | None) -> str:
     if not (named or holders):
         return "a lock (its holder has finished since)"
     relation, pid, _, age, query = (named or holders)[0]
-    return f"a lock on {relation}: pid {pid}, running {age:.0f} s: {start_of(query)}"
+    return f"a lock on {relation}: pid {pid}, running {age:.0f} s: {shortened(query, 60)}"
 
 
 def mentions(statement: str, name: str) -> bool:
     word = rf"(?<![\w$]){re.escape(name)}(?![\w$])"
     return re.search(word, statement, re.IGNORECASE) is not None
-
-
-def start_of(query: str, width: int = 60) -> str:
-    words = " ".join(query.split())
-    return words if len(words) <= width else words[:width].rstrip() + "…"

@@ -28,7 +28,16 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from migrator import MigratorError, db, lint, offline, quietly, renames, revision_module
+from migrator import (
+    MigratorError,
+    db,
+    lint,
+    offline,
+    quietly,
+    renames,
+    revision_module,
+    shortened,
+)
 from migrator.pgtools import client
 from migrator.settings import database_url
 from migrator.trace import Statement, Tracer
@@ -345,18 +354,13 @@ def review(alembic_cfg: Config, revisions: str | None, form: str) -> str:
 # ---- the report -----------------------------------------------------------------------------
 
 
-def short(sql: str, width: int = WIDTH) -> str:
-    words = " ".join(sql.split())
-    return words if len(words) <= width else words[: width - 1].rstrip() + "…"
-
-
 def as_json(revision: Revision) -> dict:
     return {
         "revision": revision.revision,
         "message": revision.message,
         "statements": [
             {
-                "sql": short(s.sql, 300),
+                "sql": shortened(s.sql, 300),
                 "ms": round(s.ms, 1),
                 "held_ms": None if s.held_ms is None else round(s.held_ms, 1),
                 "locks": [
@@ -387,7 +391,7 @@ def cells(s: Statement) -> list[str]:
     if s.documented:
         locks += " (documented)"
     held = "-" if s.held_ms is None else f"{s.held_ms:.1f}"
-    sql = short(s.sql) + (" [autocommit]" if s.autocommit else "")
+    sql = shortened(s.sql, WIDTH) + (" [autocommit]" if s.autocommit else "")
     return [sql, locks, s.blocks, ", ".join(s.rewrites) or "-", f"{s.ms:.1f}", held]
 
 

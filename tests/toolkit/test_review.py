@@ -188,6 +188,19 @@ def test_a_dropped_column_reports_its_non_null_values(reviewed):
     assert f"acct.note: {ROWS * 3 // 4}" in verdict["why"]
 
 
+def reviewed_alone(url, project, rows: str) -> dict:
+    """The JSON report of the one revision pending in ``project``, on the
+    database at ``url`` once the statement ``rows`` has filled it."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(rows))
+    engine.dispose()
+    result = run_migrator("review", "", "json", url=url, cwd=project)
+    assert result.returncode == 0, result.stderr
+    (found,) = json.loads(result.stdout)["revisions"]
+    return found
+
+
 def test_a_dropped_table_reports_its_rows_and_a_renamed_column_loses_nothing(migrated_url, project):
     add_revision(
         project,
@@ -196,15 +209,10 @@ def test_a_dropped_table_reports_its_rows_and_a_renamed_column_loses_nothing(mig
         # One statement for both: the rename is seen as the drop is.
         'op.execute("ALTER TABLE address RENAME permanent_addr TO home; DROP TABLE family")',
     )
-    engine = create_engine(migrated_url)
-    with engine.begin() as connection:
-        connection.execute(text("INSERT INTO family (id) SELECT generate_series(1, 3)"))
-    engine.dispose()
+    found = reviewed_alone(
+        migrated_url, project, "INSERT INTO family (id) SELECT generate_series(1, 3)"
+    )
 
-    result = run_migrator("review", "", "json", url=migrated_url, cwd=project)
-
-    assert result.returncode == 0, result.stderr
-    (found,) = json.loads(result.stdout)["revisions"]
     assert found["dropped"] == [{"object": "family", "kind": "table", "values": 3}]
 
 
@@ -222,15 +230,10 @@ def test_a_drop_and_add_of_one_type_in_one_table_is_noted_as_a_lossy_rename(migr
         op.drop_column("address", "home")
         """,
     )
-    engine = create_engine(migrated_url)
-    with engine.begin() as connection:
-        connection.execute(text("INSERT INTO address (permanent_addr) VALUES ('1 Elm St')"))
-    engine.dispose()
+    found = reviewed_alone(
+        migrated_url, project, "INSERT INTO address (permanent_addr) VALUES ('1 Elm St')"
+    )
 
-    result = run_migrator("review", "", "json", url=migrated_url, cwd=project)
-
-    assert result.returncode == 0, result.stderr
-    (found,) = json.loads(result.stdout)["revisions"]
     assert found["dropped"] == [{"object": "address.permanent_addr", "kind": "column", "values": 1}]
     (note,) = found["notes"]
     assert "this looks like a rename written as drop + add: the column's values are lost" in note
