@@ -23,7 +23,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.sql.naming import conv
 
 from migrator import MigratorError, checksums, db, defaults, failing_revision, renames
-from migrator.check import ddl
+from migrator.diff import ddl
 
 
 def prepare_revision(context, revision, directives) -> None:

@@ -39,8 +39,7 @@ from alembic.operations.ops import (
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, MetaData, inspect, text
 
-from migrator import MigratorError, db, quietly
-from migrator import check as model_check
+from migrator import MigratorError, db, diff, quietly
 
 NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 # One pair of rename=: table:table or table.column:table.column.
@@ -89,7 +88,7 @@ class Rename:
 
 def ddl(type_) -> str:
     try:
-        return model_check.ddl(type_)
+        return diff.ddl(type_)
     except Exception:  # a type the dialect cannot write matches nothing
         return f"<{type_!r}>"
 

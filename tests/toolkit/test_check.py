@@ -7,7 +7,7 @@ import sys
 import pytest
 from sqlalchemy import DefaultClause, MetaData, Table
 
-from migrator import check
+from migrator import diff
 from tests import helpers
 from tests.helpers import assert_one_line_error, edit, run_migrator
 
@@ -128,7 +128,7 @@ def test_constraints_nullability_and_comments_read_as_lines_too(project, migrate
     ],
 )
 def test_rarer_changes_are_one_line_as_well(change, line):
-    assert check.describe(change) == line
+    assert diff.describe(change) == line
 
 
 def test_a_database_behind_head_is_sent_to_upgrade_first(database_url):
