@@ -230,8 +230,9 @@ def trace(alembic_cfg: Config, url: URL, start: str, end: str) -> tuple[list[str
                     raise
                 failed = module["revision"]
                 reason = db.reason(exc) if isinstance(exc, DBAPIError) else failure(exc)
+                named = title(ScriptDirectory.from_config(alembic_cfg).get_revision(failed))
                 raise MigratorError(
-                    f"revision {failed} ({title(alembic_cfg, failed)}) fails on the copy: "
+                    f"revision {failed} ({named}) fails on the copy: "
                     f"{reason}; the copy was dropped, nothing else changed"
                 ) from None
         return [step.up_revision_id for step in applied], tracer
@@ -243,8 +244,7 @@ def failure(exc: Exception) -> str:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
-def title(alembic_cfg: Config, revision: str) -> str:
-    found = ScriptDirectory.from_config(alembic_cfg).get_revision(revision)
+def title(found: Script | None) -> str:
     return (found.doc or "").strip().splitlines()[0] if found and found.doc else ""
 
 
@@ -337,10 +337,12 @@ def review(alembic_cfg: Config, revisions: str | None, form: str) -> str:
     with copied(url) as (copy, how):
         applied, tracer = trace(alembic_cfg, copy, start, end)
     report = []
+    # The revision files, read once for all the revisions reported.
+    script = ScriptDirectory.from_config(alembic_cfg)
     for revision in applied:
-        found = Revision(revision, title(alembic_cfg, revision))
+        script_revision = script.get_revision(revision)
+        found = Revision(revision, title(script_revision))
         found.statements = [s for s in tracer.statements if s.revision == revision]
-        script_revision = ScriptDirectory.from_config(alembic_cfg).get_revision(revision)
         found.findings = checked(script_revision, found, pieces.get(revision))
         # Autogenerate's drop + add of one type in one table: a rename that loses values.
         found.notes += renames.lint_notes(script_revision)
