@@ -155,11 +155,16 @@ squash: ## replace the revisions up to <rev> with one, proven to build the same:
 remove-example: ## delete the example (its models, revisions, data test, generated files)
 	$(MIGRATOR) remove-example
 
+# A worker that runs out of tests takes some of another's queue (worksteal):
+# with xdist's default a worker keeps the tests it was handed at the start, and
+# one that drew the stairway of a long history finishes long after the others.
+PYTEST_WORKERS := -n auto --dist worksteal
+
 test: ## run the test suite: your migrations and the toolkit (pytest + testcontainers)
-	$(TESTS) test -n auto
+	$(TESTS) test $(PYTEST_WORKERS)
 
 test-migrations: ## run only the tests of your migrations (tests/migrations/)
-	$(TESTS) test -n auto tests/migrations
+	$(TESTS) test $(PYTEST_WORKERS) tests/migrations
 
 e2e: ## run the end-to-end scenarios: make driven in copies of the project (slow; the dev container's: .ci/run)
 	$(TESTS) test -n 2 tests/e2e --ignore=tests/e2e/test_devcontainer.py
