@@ -19,8 +19,12 @@ from migrator.settings import database_url, models_metadata
 
 config = context.config
 
-if config.config_file_name is not None:
+# Once per Config: a caller that runs this file once a revision with one
+# Config (the stairway, pytest-alembic) would rebuild every logger and handler
+# each time, a sixth of what a small revision costs.
+if config.config_file_name is not None and not config.attributes.get("logging_configured"):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
+    config.attributes["logging_configured"] = True
 
 if config.attributes.get("without_models"):
     # The migrator's upgrade and downgrade never compare with the models:
