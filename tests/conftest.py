@@ -3,7 +3,7 @@ fresh database in it for every test that asks."""
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import docker
 import pytest
@@ -33,6 +33,46 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     if configured := os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return int(configured)
     return len(os.sched_getaffinity(0)) + 1
+
+
+def workers() -> int:
+    """The test workers of this run: pytest-xdist's (make test runs -n auto), else one."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+
+
+HISTORY = "tests/migrations"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The tests of your migrations cost more the longer your history (the
+    # stairway's segments, the replays from base): each worker starts with its
+    # turn of them, so that they run side by side.
+    items[:] = dealt(items, workers(), lambda item: HISTORY in item.nodeid)
+
+
+def dealt(items: list, count: int, heavy: Callable[[object], bool]) -> list:
+    """``items`` reordered for ``count`` workers: xdist's worksteal hands each
+    a contiguous share of the list (sized as here), and a worker that runs dry
+    takes from the end of another's. So the ``heavy`` items are dealt in turn
+    to the front of the shares that have room, and the light ones fill the
+    rest, each kind in its order."""
+    if count < 2:
+        return list(items)
+    sizes, left = [], len(items)
+    for worker in range(count):
+        sizes.append(left // (count - worker))
+        left -= sizes[-1]
+    shares: list[list] = [[] for _ in sizes]
+    turn = 0
+    for item in filter(heavy, items):
+        while len(shares[turn % count]) == sizes[turn % count]:
+            turn += 1
+        shares[turn % count].append(item)
+        turn += 1
+    light = iter([item for item in items if not heavy(item)])
+    for share, size in zip(shares, sizes, strict=True):
+        share += [next(light) for _ in range(size - len(share))]
+    return [item for share in shares for item in share]
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ revision's parents, so the segments run side by side and a long history costs
 the time of its longest segment, not of the whole walk. Generic over any
 history: its ids, file names, branches and merges."""
 
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from itertools import pairwise
@@ -24,7 +23,11 @@ from sqlalchemy.engine import URL
 
 from migrator import alembic_private, checksums, db
 from migrator.catalog import describe, differences
-from tests.conftest import create_database, drop_database
+from tests.conftest import (
+    create_database,
+    drop_database,
+    workers,  # noqa: F401  (your test file's stairway.workers())
+)
 
 BOOKKEEPING = {"alembic_version", checksums.TABLE}
 
@@ -41,11 +44,6 @@ def named(revision: Script) -> str:
 def oldest_first(script: ScriptDirectory) -> list[Script]:
     """Every revision after those it depends on."""
     return list(reversed(list(script.walk_revisions())))
-
-
-def workers() -> int:
-    """The test workers of this run: pytest-xdist's (make test runs -n auto), else one."""
-    return int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
 
 
 def segments(revisions: list[Script], count: int) -> list[list[Script]]:

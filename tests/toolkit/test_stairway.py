@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from tests import stairway
+from tests.conftest import dealt
 from tests.helpers import add_revision
 from tests.toolkit.conftest import HEAD
 
@@ -62,6 +63,41 @@ def test_the_segments_hold_every_revision_once_oldest_first_however_many(project
         assert [step for segment in cut for step in segment] == revisions
         assert len(cut) == min(count, len(revisions)) and all(cut)
     assert stairway.segments([], 3) == [[]]
+
+
+def worksteal_shares(items: list, count: int) -> list[list]:
+    """The contiguous shares xdist's worksteal hands ``count`` idle workers
+    at the start (WorkStealingScheduling.check_schedule)."""
+    shares, pending = [], list(items)
+    for worker in range(count):
+        size = len(pending) // (count - worker)
+        shares.append(pending[:size])
+        pending = pending[size:]
+    return shares
+
+
+@pytest.mark.parametrize(("heavy", "light", "count"), [(15, 530, 3), (5, 10, 3), (2, 3, 4), (7, 0, 3)])
+def test_each_worker_starts_with_its_turn_of_the_tests_of_your_history(heavy, light, count):
+    items = [f"light {i}" for i in range(light // 2)] + [f"heavy {i}" for i in range(heavy)]
+    items += [f"light {i}" for i in range(light // 2, light)]
+
+    ordered = dealt(items, count, lambda item: item.startswith("heavy"))
+
+    assert sorted(ordered) == sorted(items)
+    assert [item for item in ordered if item.startswith("light")] == [
+        item for item in items if item.startswith("light")
+    ]
+    shares = worksteal_shares(ordered, count)
+    for worker, share in enumerate(shares):
+        if worker < heavy:
+            assert share[0] == f"heavy {worker}", f"worker {worker} starts with {share[0]}"
+        # Its heavy ones first: no light one before a heavy one.
+        kinds = [item.split()[0] for item in share]
+        assert kinds == sorted(kinds), f"worker {worker}: {share}"
+    # As evenly as the shares allow.
+    per_worker = [sum(item.startswith("heavy") for item in share) for share in shares]
+    assert max(per_worker) - min(per_worker) <= 1, per_worker
+    assert dealt(items, 1, lambda item: True) == items
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 6])
