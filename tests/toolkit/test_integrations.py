@@ -4,6 +4,7 @@ Kubernetes examples (against the schemas kubernetes-validate ships)."""
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -50,16 +51,23 @@ def git(repository: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=repository, env=isolated(repository), check=True)
 
 
+def home_of(repository: Path) -> Path:
+    return repository.with_name(f"{repository.name}-home")
+
+
 def isolated(repository: Path) -> dict[str, str]:
     """An environment of the repository's own: no global git configuration, no
-    hook cache shared with the user's, this interpreter's tools first on PATH
-    (the hooks run `python` and `ruff` by name)."""
-    home = repository.with_name(f"{repository.name}-home")
+    hook cache shared with the user's, and first on PATH the repository's
+    `python` (see ``repository``), then this interpreter's tools (the hooks
+    run `python` and `ruff` by name)."""
+    home = home_of(repository)
     return {
         **os.environ,
         "HOME": str(home),
         "PRE_COMMIT_HOME": str(home / "pre-commit"),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PATH": os.pathsep.join(
+            [str(home / "bin"), str(Path(sys.executable).parent), os.environ["PATH"]]
+        ),
         "GIT_AUTHOR_NAME": "test",
         "GIT_AUTHOR_EMAIL": "test@example.com",
         "GIT_COMMITTER_NAME": "test",
@@ -75,10 +83,23 @@ def pre_commit(repository: Path, *args: str, **env_vars: str) -> subprocess.Comp
     )
 
 
+@pytest.fixture(scope="module")
+def forked_python(tmp_path_factory):
+    """The hooks' `python`: forked from this worker's fork server (tests/forked.py),
+    as the hostile-argument matrix's is, so that each hook's `python -m
+    migrator.precommit` does not import the libraries again."""
+    with forked.relay(tmp_path_factory.mktemp("relay") / "socket") as command:
+        yield command
+
+
 @pytest.fixture
-def repository(project: Path) -> Path:
+def repository(project: Path, forked_python: list[str]) -> Path:
     """The fixture project, with the migrator and the hooks, committed to a git
-    repository of its own."""
+    repository of its own; its `python` is ``forked_python``."""
+    python = home_of(project) / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(f'#!/bin/sh\nexec {shlex.join(forked_python)} "$@"\n')
+    python.chmod(0o755)
     shutil.copytree(
         PROJECT_ROOT / "migrator",
         project / "migrator",

@@ -72,19 +72,16 @@ BOOKKEEPING = {"alembic_version", checksums.TABLE}
 
 
 @pytest.fixture(scope="module")
-def library_template(admin, tmp_path_factory) -> Path:
+def library_template(admin, fixture_template, tmp_path_factory) -> Path:
     """The fixture project with the library models and their revision, and
-    the database TEMPLATE migrated to it with rows, once per module."""
+    the database TEMPLATE (a copy of the fixture's at head) migrated to it
+    with rows, once per module."""
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{TEMPLATE}"'))
+        connection.execute(text(f'CREATE DATABASE "{TEMPLATE}" TEMPLATE "{fixture_template}"'))
     project = copy_project(tmp_path_factory.mktemp("library"))
     (project / "models" / "library.py").write_text(LIBRARY)
     url = admin.url.set(database=TEMPLATE)
-    for args in (
-        ("upgrade", "head"),
-        ("revision", "--autogenerate", "-m", "library"),
-        ("upgrade", "head"),
-    ):
+    for args in (("revision", "--autogenerate", "-m", "library"), ("upgrade", "head")):
         result = run_migrator(*args, url=url, cwd=project)
         assert result.returncode == 0, result.stderr
     engine = create_engine(url)

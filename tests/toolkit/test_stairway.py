@@ -76,7 +76,9 @@ def worksteal_shares(items: list, count: int) -> list[list]:
     return shares
 
 
-@pytest.mark.parametrize(("heavy", "light", "count"), [(15, 530, 3), (5, 10, 3), (2, 3, 4), (7, 0, 3)])
+@pytest.mark.parametrize(
+    ("heavy", "light", "count"), [(15, 530, 3), (5, 10, 3), (2, 3, 4), (7, 0, 3)]
+)
 def test_each_worker_starts_with_its_turn_of_the_tests_of_your_history(heavy, light, count):
     items = [f"light {i}" for i in range(light // 2)] + [f"heavy {i}" for i in range(heavy)]
     items += [f"light {i}" for i in range(light // 2, light)]
