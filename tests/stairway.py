@@ -4,9 +4,10 @@ goes up, down and up again from a database exactly at its parents, its schema
 read from PostgreSQL's catalogs (migrator/catalog.py) and compared each way.
 
 The history is cut into segments of consecutive revisions, oldest first, one
-per test worker: each segment starts from a database built up to its first
-revision's parents, so the segments run side by side and a long history costs
-the time of its longest segment, not of the whole walk. Generic over any
+per test worker and none shorter than SEGMENT_MIN: each segment starts from a
+database built up to its first revision's parents, so the segments run side
+by side and a long history costs the time of its longest segment, not of the
+whole walk. Generic over any
 history: its ids, file names, branches and merges."""
 
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from migrator.catalog import describe, differences
 from tests.conftest import (
     create_database,
     drop_database,
-    workers,  # noqa: F401  (your test file's stairway.workers())
+    workers,
 )
 
 BOOKKEEPING = {"alembic_version", checksums.TABLE}
@@ -53,6 +54,19 @@ def segments(revisions: list[Script], count: int) -> list[list[Script]]:
     count = max(1, min(count, len(revisions)))
     cuts = [len(revisions) * k // count for k in range(count + 1)]
     return [revisions[start:end] for start, end in pairwise(cuts)]
+
+
+# Fewer revisions than this to a segment are walked in fewer segments: each
+# segment first builds a database up to its start (a squashed history's first
+# revision alone builds every table), which costs more than the few seconds a
+# short walk saves by running side by side.
+SEGMENT_MIN = 30
+
+
+def this_runs_segments(revisions: list[Script]) -> list[list[Script]]:
+    """``revisions`` cut for this run: a segment per test worker, none shorter
+    than SEGMENT_MIN revisions unless the history is."""
+    return segments(revisions, min(workers(), len(revisions) // SEGMENT_MIN))
 
 
 def span(segment: list[Script]) -> str:

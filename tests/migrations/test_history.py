@@ -15,7 +15,7 @@ from tests.migrations.conftest import CONFIG_FILE, SCRIPT
 from tests.stairway import heads_of, named
 
 # Oldest first, in one segment per test worker (tests/stairway.py).
-SEGMENTS = stairway.segments(stairway.oldest_first(SCRIPT), stairway.workers())
+SEGMENTS = stairway.this_runs_segments(stairway.oldest_first(SCRIPT))
 
 
 def schema_of(config) -> dict[str, str]:

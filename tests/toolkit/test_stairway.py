@@ -65,6 +65,23 @@ def test_the_segments_hold_every_revision_once_oldest_first_however_many(project
     assert stairway.segments([], 3) == [[]]
 
 
+@pytest.mark.parametrize(
+    ("revisions", "workers", "count"),
+    [(0, 3, 1), (2, 3, 1), (11, 3, 1), (59, 3, 1), (60, 3, 2), (300, 3, 3), (300, 1, 1)],
+)
+def test_this_runs_segments_are_one_per_worker_none_shorter_than_segment_min(
+    monkeypatch, revisions, workers, count
+):
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", str(workers))
+    history = [f"rev{i}" for i in range(revisions)]
+
+    cut = stairway.this_runs_segments(history)
+
+    assert len(cut) == count
+    assert [step for segment in cut for step in segment] == history
+    assert all(len(segment) >= stairway.SEGMENT_MIN for segment in cut) or count == 1
+
+
 def worksteal_shares(items: list, count: int) -> list[list]:
     """The contiguous shares xdist's worksteal hands ``count`` idle workers
     at the start (WorkStealingScheduling.check_schedule)."""
