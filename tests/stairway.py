@@ -7,8 +7,8 @@ The history is cut into segments of consecutive revisions, oldest first, one
 per test worker and none shorter than SEGMENT_MIN: each segment starts from a
 database built up to its first revision's parents, so the segments run side
 by side and a long history costs the time of its longest segment, not of the
-whole walk. Generic over any
-history: its ids, file names, branches and merges."""
+whole walk. Generic over any history: its ids, file names, branches and
+merges."""
 
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -24,11 +24,7 @@ from sqlalchemy.engine import URL
 
 from migrator import alembic_private, checksums, db
 from migrator.catalog import describe, differences
-from tests.conftest import (
-    create_database,
-    drop_database,
-    workers,
-)
+from tests.conftest import create_database, drop_database, workers
 
 BOOKKEEPING = {"alembic_version", checksums.TABLE}
 

@@ -14,7 +14,8 @@ from tests.helpers import run_migrator
 from tests.migrations.conftest import CONFIG_FILE, SCRIPT
 from tests.stairway import heads_of, named
 
-# Oldest first, in one segment per test worker (tests/stairway.py).
+# Oldest first, a segment per test worker, none shorter than 30 revisions
+# unless the history is (tests/stairway.py).
 SEGMENTS = stairway.this_runs_segments(stairway.oldest_first(SCRIPT))
 
 
